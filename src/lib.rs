@@ -1,0 +1,3 @@
+//! mahua: run QQ bots written in Lua against a mirai-api-http server.
+
+pub mod protocol;

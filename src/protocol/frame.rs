@@ -1,0 +1,154 @@
+//! WebSocket frames and response envelopes.
+
+use serde_json::{json, Value};
+
+use super::commands::Reply;
+use super::status::StatusCode;
+
+/// The `syncId` the server uses for pushed events.
+pub const PUSH_SYNC_ID: &str = "-1";
+
+/// A frame the server sent over WebSocket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// The answer to the call with this `syncId`.
+    Reply {
+        /// The caller's syncId, as a string.
+        sync_id: String,
+        /// The response body.
+        data: Value,
+    },
+    /// A pushed event or message packet.
+    Push(Value),
+    /// A frame with no `syncId` wrapper (the server's answer to a bad frame).
+    Bare(Value),
+}
+
+/// Why a frame from the server could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// Not JSON.
+    #[error("not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// JSON, but not an object.
+    #[error("expected a JSON object, got {0}")]
+    NotAnObject(&'static str),
+    /// An object with `syncId` but no `data`.
+    #[error("frame with syncId {0:?} has no `data`")]
+    NoData(String),
+}
+
+/// The text of a command frame.
+#[must_use]
+pub fn request(sync_id: &str, command: &str, sub_command: Option<&str>, content: &Value) -> String {
+    json!({
+        "syncId": sync_id,
+        "command": command,
+        "subCommand": sub_command,
+        "content": content,
+    })
+    .to_string()
+}
+
+/// Parse one text frame from the server.
+pub fn parse_incoming(text: &str) -> Result<Incoming, FrameError> {
+    let v: Value = serde_json::from_str(text)?;
+    let Value::Object(mut o) = v else {
+        return Err(FrameError::NotAnObject(super::chain::kind_name(&v)));
+    };
+    let sync_id = match o.get("syncId") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Ok(Incoming::Bare(Value::Object(o))),
+    };
+    let data = o.remove("data").ok_or_else(|| FrameError::NoData(sync_id.clone()))?;
+    if sync_id == PUSH_SYNC_ID {
+        Ok(Incoming::Push(data))
+    } else {
+        Ok(Incoming::Reply { sync_id, data })
+    }
+}
+
+/// A non-zero status code in a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("code {code}, {msg}")]
+pub struct Failure {
+    /// The status code.
+    pub code: i64,
+    /// The server's message.
+    pub msg: String,
+}
+
+impl Failure {
+    /// The status code as the enum.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_code(self.code)
+    }
+}
+
+/// The status in a response body, if it carries one that is not success.
+#[must_use]
+pub fn failure(body: &Value) -> Option<Failure> {
+    let code = body.get("code")?.as_i64()?;
+    if code == 0 {
+        return None;
+    }
+    let msg = body.get("msg").and_then(Value::as_str).unwrap_or_default();
+    Some(Failure { code, msg: msg.to_owned() })
+}
+
+/// What a response gives back, by the command's reply kind; `None` guesses.
+pub fn outcome(reply: Option<Reply>, mut body: Value) -> Result<Value, Failure> {
+    if let Some(f) = failure(&body) {
+        return Err(f);
+    }
+    let take = |body: &mut Value, key: &str| body.get_mut(key).map(Value::take).unwrap_or(Value::Null);
+    Ok(match reply {
+        Some(Reply::Status) => Value::Null,
+        Some(Reply::Data) => take(&mut body, "data"),
+        Some(Reply::MessageId) => take(&mut body, "messageId"),
+        Some(Reply::Session) => take(&mut body, "session"),
+        Some(Reply::Bare) => body,
+        None => {
+            for key in ["data", "messageId", "session"] {
+                if body.get(key).is_some() {
+                    return Ok(take(&mut body, key));
+                }
+            }
+            match &body {
+                Value::Object(o) if o.keys().all(|k| k == "code" || k == "msg") => Value::Null,
+                _ => body,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_told_apart() {
+        assert_eq!(
+            parse_incoming(r#"{"syncId":"-1","data":{"type":"X"}}"#).unwrap(),
+            Incoming::Push(json!({"type": "X"}))
+        );
+        assert_eq!(
+            parse_incoming(r#"{"syncId":7,"data":1}"#).unwrap(),
+            Incoming::Reply { sync_id: "7".into(), data: json!(1) }
+        );
+        assert!(matches!(parse_incoming(r#"{"code":400,"msg":"x"}"#).unwrap(), Incoming::Bare(_)));
+        assert!(parse_incoming("[").is_err());
+    }
+
+    #[test]
+    fn outcomes_follow_the_reply_kind() {
+        let sent = json!({"code": 0, "msg": "success", "messageId": 5});
+        assert_eq!(outcome(Some(Reply::MessageId), sent.clone()).unwrap(), json!(5));
+        assert_eq!(outcome(None, sent).unwrap(), json!(5));
+        let err = outcome(Some(Reply::Bare), json!({"code": 5, "msg": "x"})).unwrap_err();
+        assert_eq!(err.status(), StatusCode::TargetNotFound);
+        assert_eq!(outcome(None, json!({"code": 0, "msg": "success"})).unwrap(), Value::Null);
+    }
+}
