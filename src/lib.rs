@@ -1,3 +1,8 @@
 //! mahua: run QQ bots written in Lua against a mirai-api-http server.
 
+pub mod adapter;
+pub mod cli;
+pub mod config;
+pub mod host;
+pub mod lua;
 pub mod protocol;

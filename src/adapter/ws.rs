@@ -1,0 +1,459 @@
+//! The WebSocket adapter: one socket to `/all`, calls matched by `syncId`, reconnects.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::{Adapter, BoxFuture, Call, CallError, LinkEvent};
+use crate::config::Secret;
+use crate::protocol::frame::{self, Incoming};
+use crate::protocol::{Event, StatusCode};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How to reach and keep the server.
+#[derive(Debug, Clone)]
+pub struct WsOptions {
+    /// `ws://host:port`, `wss://…`, or `host:port`; a path other than `/` is kept.
+    pub url: String,
+    /// The server's verify key.
+    pub verify_key: Secret,
+    /// The bot account.
+    pub qq: i64,
+    /// How long a call waits for its answer.
+    pub call_timeout: Duration,
+    /// How often the link is pinged; two silent intervals mean a dead link.
+    pub ping_interval: Duration,
+    /// The longest wait between reconnect attempts.
+    pub max_backoff: Duration,
+}
+
+impl WsOptions {
+    /// Options with the usual timings.
+    #[must_use]
+    pub fn new(url: impl Into<String>, verify_key: Secret, qq: i64) -> Self {
+        Self {
+            url: url.into(),
+            verify_key,
+            qq,
+            call_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why the first connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL cannot be used.
+    #[error("bad server url {url:?}: {reason} (check `url` in [mirai] of mahua.toml)")]
+    BadUrl {
+        /// The URL as configured.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing answered at that address.
+    #[error("cannot reach the server at {url}: {reason} (is mirai-api-http running with the ws adapter, and is `url` in mahua.toml right?)")]
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// The server refused the verify key.
+    #[error("the server at {url} refused the verify key (check `verify_key` in [mirai] of mahua.toml or MAHUA_VERIFY_KEY)")]
+    WrongVerifyKey {
+        /// The URL tried.
+        url: String,
+    },
+    /// The bot account is not logged in on the server.
+    #[error("the server has no bot {qq} logged in (check `qq` in [mirai] of mahua.toml or MAHUA_QQ, and that the account is logged in on Mirai)")]
+    BotNotFound {
+        /// The account asked for.
+        qq: i64,
+    },
+    /// The server answered the handshake with another code.
+    #[error("the server refused the session: {status} ({msg})")]
+    Refused {
+        /// The status code.
+        status: StatusCode,
+        /// The server's message.
+        msg: String,
+    },
+    /// The first frame was not a session frame.
+    #[error("unexpected first frame from the server: {0}")]
+    Handshake(String),
+}
+
+struct Inner {
+    opts: WsOptions,
+    url: String,
+    pending: Mutex<HashMap<String, oneshot::Sender<Value>>>,
+    next_sync_id: AtomicU64,
+    outgoing: mpsc::UnboundedSender<String>,
+    closed: AtomicBool,
+    stop: Notify,
+}
+
+/// A WebSocket link to a mirai-api-http server.
+pub struct WsAdapter {
+    inner: Arc<Inner>,
+}
+
+/// Make a configured URL a full `ws://…/all` URL.
+pub fn endpoint(url: &str) -> Result<String, ConnectError> {
+    let bad = |reason: &str| ConnectError::BadUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = url.trim();
+    let (scheme, rest) = match trimmed.split_once("://") {
+        Some((s @ ("ws" | "wss"), rest)) => (s, rest),
+        Some(("http", rest)) => ("ws", rest),
+        Some(("https", rest)) => ("wss", rest),
+        Some((other, _)) => {
+            return Err(bad(&format!(
+                "unknown scheme {other:?}, expected ws:// or wss://"
+            )))
+        }
+        None => ("ws", trimmed),
+    };
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    let path = if path.is_empty() { "/all" } else { path };
+    Ok(format!("{scheme}://{host}{path}"))
+}
+
+impl WsAdapter {
+    /// Connect, check the session, and keep the link up in the background.
+    ///
+    /// A wrong URL, key or account fails here; later drops are reconnected.
+    pub async fn connect(
+        opts: WsOptions,
+    ) -> Result<(Arc<Self>, mpsc::Receiver<LinkEvent>), ConnectError> {
+        install_crypto_provider();
+        let url = endpoint(&opts.url)?;
+        let (socket, session) = open(&url, &opts).await?;
+        tracing::info!(url = %url, session = %session, "connected to mirai-api-http");
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::channel(4096);
+        let inner = Arc::new(Inner {
+            opts,
+            url,
+            pending: Mutex::new(HashMap::new()),
+            next_sync_id: AtomicU64::new(1),
+            outgoing: out_tx,
+            closed: AtomicBool::new(false),
+            stop: Notify::new(),
+        });
+        let _ = ev_tx.send(LinkEvent::Connected { gap: None }).await;
+        tokio::spawn(run(inner.clone(), socket, out_rx, ev_tx));
+        Ok((Arc::new(Self { inner }), ev_rx))
+    }
+}
+
+impl Drop for WsAdapter {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn install_crypto_provider() {
+    // Only one provider is compiled in; a second install is a harmless no-op error.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Open a socket and read the session frame.
+async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectError> {
+    let bad = |reason: String| ConnectError::BadUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let mut request = url.into_client_request().map_err(|e| bad(e.to_string()))?;
+    let header = |v: &str| HeaderValue::from_str(v).map_err(|e| bad(e.to_string()));
+    request
+        .headers_mut()
+        .insert("verifyKey", header(opts.verify_key.expose())?);
+    request
+        .headers_mut()
+        .insert("qq", header(&opts.qq.to_string())?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| ConnectError::Unreachable {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let first = loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(t))) => break t.to_string(),
+            Some(Ok(Message::Close(_))) | None => {
+                return Err(ConnectError::Handshake(
+                    "the server closed the socket".into(),
+                ))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(ConnectError::Handshake(e.to_string())),
+        }
+    };
+    let v: Value =
+        serde_json::from_str(&first).map_err(|_| ConnectError::Handshake(first.clone()))?;
+    let data = v.get("data").unwrap_or(&v);
+    let code = data.get("code").and_then(Value::as_i64).unwrap_or(-1);
+    let msg = data
+        .get("msg")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    match StatusCode::from_code(code) {
+        StatusCode::Success => data
+            .get("session")
+            .and_then(Value::as_str)
+            .map(|s| (socket, s.to_owned()))
+            .ok_or(ConnectError::Handshake(first)),
+        StatusCode::WrongVerifyKey => Err(ConnectError::WrongVerifyKey {
+            url: url.to_owned(),
+        }),
+        StatusCode::BotNotFound => Err(ConnectError::BotNotFound { qq: opts.qq }),
+        StatusCode::Other(-1) => Err(ConnectError::Handshake(first)),
+        status => Err(ConnectError::Refused { status, msg }),
+    }
+}
+
+/// Why one connection ended.
+enum End {
+    Stopped,
+    Lost(String),
+}
+
+/// Serve connections until shut down, reconnecting with backoff and jitter.
+async fn run(
+    inner: Arc<Inner>,
+    mut socket: Socket,
+    mut outgoing: mpsc::UnboundedReceiver<String>,
+    events: mpsc::Sender<LinkEvent>,
+) {
+    loop {
+        let reason = match serve(&inner, socket, &mut outgoing, &events).await {
+            End::Stopped => break,
+            End::Lost(reason) => reason,
+        };
+        let down_since = Instant::now();
+        fail_pending(&inner);
+        tracing::warn!(%reason, "lost the connection to mirai-api-http; reconnecting");
+        if events
+            .send(LinkEvent::Disconnected { reason })
+            .await
+            .is_err()
+        {
+            break;
+        }
+        let mut attempt = 0u32;
+        socket = loop {
+            let delay = backoff(attempt, inner.opts.max_backoff);
+            tokio::select! {
+                () = inner.stop.notified() => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+            if inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            match open(&inner.url, &inner.opts).await {
+                Ok((s, session)) => {
+                    tracing::info!(session = %session, after = ?down_since.elapsed(), "reconnected");
+                    break s;
+                }
+                Err(e) => {
+                    attempt = attempt.saturating_add(1);
+                    tracing::warn!(error = %e, attempt, "reconnect failed");
+                }
+            }
+        };
+        let gap = Some(down_since.elapsed());
+        if events.send(LinkEvent::Connected { gap }).await.is_err() {
+            break;
+        }
+    }
+    fail_pending(&inner);
+}
+
+/// Exponential backoff from 250 ms up to `max`, with up to 50% jitter.
+fn backoff(attempt: u32, max: Duration) -> Duration {
+    let base = Duration::from_millis(250).saturating_mul(1u32 << attempt.min(16));
+    let base = base.min(max);
+    base + base.mul_f64(fastrand::f64() * 0.5)
+}
+
+/// Pump one socket: calls out, answers and pushes in, pings.
+async fn serve(
+    inner: &Inner,
+    socket: Socket,
+    outgoing: &mut mpsc::UnboundedReceiver<String>,
+    events: &mpsc::Sender<LinkEvent>,
+) -> End {
+    let (mut sink, mut stream) = socket.split();
+    let mut ping = tokio::time::interval(inner.opts.ping_interval);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            () = inner.stop.notified() => {
+                let _ = sink.send(Message::Close(None)).await;
+                return End::Stopped;
+            }
+            out = outgoing.recv() => {
+                let Some(text) = out else { return End::Stopped };
+                if let Err(e) = sink.send(Message::text(text)).await {
+                    return End::Lost(e.to_string());
+                }
+            }
+            frame = stream.next() => {
+                last_heard = Instant::now();
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(ev) = handle_text(inner, &text) {
+                            if events.send(LinkEvent::Event(ev)).await.is_err() {
+                                return End::Stopped;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(c))) => {
+                        return End::Lost(c.map_or_else(|| "closed by the server".to_owned(), |c| format!("closed by the server: {} {}", c.code, c.reason)));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return End::Lost(e.to_string()),
+                    None => return End::Lost("the server closed the connection".into()),
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > inner.opts.ping_interval * 2 {
+                    return End::Lost("no answer to pings".into());
+                }
+                if let Err(e) = sink.send(Message::Ping(Vec::new().into())).await {
+                    return End::Lost(e.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// Route one text frame; returns a pushed event.
+fn handle_text(inner: &Inner, text: &str) -> Option<Event> {
+    match frame::parse_incoming(text) {
+        Ok(Incoming::Push(v)) => Some(Event(v)),
+        Ok(Incoming::Reply { sync_id, data }) => {
+            let waiter = inner.pending.lock().ok()?.remove(&sync_id);
+            match waiter {
+                Some(tx) => {
+                    let _ = tx.send(data);
+                }
+                None => tracing::debug!(%sync_id, "answer for a call nobody waits for"),
+            }
+            None
+        }
+        Ok(Incoming::Bare(v)) => {
+            tracing::warn!(frame = %v, "the server rejected a frame");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable frame from the server");
+            None
+        }
+    }
+}
+
+fn fail_pending(inner: &Inner) {
+    if let Ok(mut pending) = inner.pending.lock() {
+        // Dropping the senders wakes every waiter with a disconnect.
+        pending.clear();
+    }
+}
+
+impl Adapter for WsAdapter {
+    fn call(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let command = call.command;
+            if inner.closed.load(Ordering::Acquire) {
+                return Err(CallError::NotConnected { command });
+            }
+            let sync_id = inner
+                .next_sync_id
+                .fetch_add(1, Ordering::Relaxed)
+                .to_string();
+            let (tx, rx) = oneshot::channel();
+            if let Ok(mut pending) = inner.pending.lock() {
+                pending.insert(sync_id.clone(), tx);
+            }
+            let text = frame::request(
+                &sync_id,
+                &command,
+                call.sub_command.as_deref(),
+                &call.content,
+            );
+            if inner.outgoing.send(text).is_err() {
+                inner.pending.lock().ok().map(|mut p| p.remove(&sync_id));
+                return Err(CallError::NotConnected { command });
+            }
+            let after = inner.opts.call_timeout;
+            match tokio::time::timeout(after, rx).await {
+                Ok(Ok(body)) => Ok(body),
+                Ok(Err(_)) => Err(CallError::Disconnected { command }),
+                Err(_) => {
+                    inner.pending.lock().ok().map(|mut p| p.remove(&sync_id));
+                    Err(CallError::Timeout { command, after })
+                }
+            }
+        })
+    }
+
+    fn shutdown(&self) {
+        if !self.inner.closed.swap(true, Ordering::AcqRel) {
+            self.inner.stop.notify_waiters();
+            self.inner.stop.notify_one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_completed() {
+        assert_eq!(
+            endpoint("127.0.0.1:8080").unwrap(),
+            "ws://127.0.0.1:8080/all"
+        );
+        assert_eq!(endpoint("ws://h:1/").unwrap(), "ws://h:1/all");
+        assert_eq!(endpoint("wss://h:1/message").unwrap(), "wss://h:1/message");
+        assert_eq!(endpoint("http://h:1").unwrap(), "ws://h:1/all");
+        assert!(endpoint("ftp://h").is_err());
+        assert!(endpoint("ws://").is_err());
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let max = Duration::from_secs(30);
+        assert!(backoff(0, max) >= Duration::from_millis(250));
+        assert!(backoff(0, max) <= Duration::from_millis(375));
+        assert!(backoff(40, max) <= Duration::from_secs(45));
+        assert!(backoff(40, max) >= Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,68 @@
+//! Running script functions as coroutines, and reporting what they raise.
+
+use std::future::Future;
+use std::rc::Rc;
+use std::task::Poll;
+
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue};
+
+use super::tasks::Tasks;
+
+/// A readable account of a Lua error: message first, then the traceback.
+#[must_use]
+pub fn describe(err: &mlua::Error) -> String {
+    match err {
+        mlua::Error::CallbackError { traceback, cause } => {
+            let inner = describe(cause);
+            if inner.contains("stack traceback:") {
+                inner
+            } else {
+                format!("{inner}\n{traceback}")
+            }
+        }
+        mlua::Error::RuntimeError(s) => s.clone(),
+        mlua::Error::WithContext { context, cause } => format!("{context}: {}", describe(cause)),
+        other => other.to_string(),
+    }
+}
+
+/// Log a failed callback with the script's name.
+pub fn report(script: &str, what: &str, result: mlua::Result<MultiValue>) {
+    if let Err(e) = result {
+        tracing::error!(target: "script", script, "{what} failed: {}", describe(&e));
+    }
+}
+
+/// Start `func(args)` as a coroutine of `script`: it runs now until it first
+/// waits, so callbacks start in the order their events came, then goes on as
+/// one of the script's tasks.
+pub async fn start(
+    lua: &Lua,
+    tasks: &Tasks,
+    script: Rc<str>,
+    what: Rc<str>,
+    func: Function,
+    args: impl IntoLuaMulti,
+) {
+    let fut = lua
+        .create_thread(func)
+        .and_then(|thread| thread.into_async::<MultiValue>(args));
+    let mut fut = match fut {
+        Ok(f) => Box::pin(f),
+        Err(e) => return report(&script, &what, Err(e)),
+    };
+    let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+    match first {
+        Poll::Ready(result) => report(&script, &what, result),
+        Poll::Pending => {
+            tasks.spawn(async move { report(&script, &what, fut.await) });
+        }
+    }
+}
+
+/// Run `func(args)` as a coroutine to the end and return its result.
+pub async fn run(lua: &Lua, func: Function, args: impl IntoLuaMulti) -> mlua::Result<MultiValue> {
+    lua.create_thread(func)?
+        .into_async::<MultiValue>(args)?
+        .await
+}

@@ -1,0 +1,123 @@
+//! A script's event handlers (`bot.on`) and waiters (`bot.wait`).
+
+use mlua::{Function, Value};
+use tokio::sync::oneshot;
+
+use crate::protocol::event::is_message_type;
+
+/// The lifecycle names a handler may subscribe to besides event types.
+pub const LIFECYCLE: &[&str] = &["load", "unload", "connect", "disconnect"];
+
+/// Whether a subscription to `name` receives an event of type `ty`.
+#[must_use]
+pub fn matches(name: &str, ty: &str) -> bool {
+    name == ty || name == "*" || (name == "Message" && is_message_type(ty))
+}
+
+struct Handler {
+    id: u64,
+    name: String,
+    func: Function,
+}
+
+struct Waiter {
+    id: u64,
+    name: String,
+    filter: Option<Function>,
+    tx: oneshot::Sender<Value>,
+}
+
+/// The handlers and waiters of one script.
+#[derive(Default)]
+pub struct Subscriptions {
+    next_id: u64,
+    handlers: Vec<Handler>,
+    waiters: Vec<Waiter>,
+}
+
+impl Subscriptions {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Add a handler for `name`; returns its id.
+    pub fn on(&mut self, name: String, func: Function) -> u64 {
+        let id = self.id();
+        self.handlers.push(Handler { id, name, func });
+        id
+    }
+
+    /// Remove a handler; false when it was already gone.
+    pub fn cancel(&mut self, id: u64) -> bool {
+        let before = self.handlers.len();
+        self.handlers.retain(|h| h.id != id);
+        before != self.handlers.len()
+    }
+
+    /// Add a waiter for one event of type `name`; returns its id.
+    pub fn wait(
+        &mut self,
+        name: String,
+        filter: Option<Function>,
+        tx: oneshot::Sender<Value>,
+    ) -> u64 {
+        let id = self.id();
+        self.waiters.push(Waiter {
+            id,
+            name,
+            filter,
+            tx,
+        });
+        id
+    }
+
+    /// Remove a waiter and return its sender, if it is still waiting.
+    pub fn take_waiter(&mut self, id: u64) -> Option<oneshot::Sender<Value>> {
+        let i = self.waiters.iter().position(|w| w.id == id)?;
+        Some(self.waiters.remove(i).tx)
+    }
+
+    /// Whether anything in this script listens to events of type `ty`.
+    #[must_use]
+    pub fn wants(&self, ty: &str) -> bool {
+        self.handlers.iter().any(|h| matches(&h.name, ty))
+            || self.waiters.iter().any(|w| matches(&w.name, ty))
+    }
+
+    /// The handlers for events of type `ty`, in the order they were added.
+    #[must_use]
+    pub fn handlers_for(&self, ty: &str) -> Vec<Function> {
+        self.handlers
+            .iter()
+            .filter(|h| matches(&h.name, ty))
+            .map(|h| h.func.clone())
+            .collect()
+    }
+
+    /// The handlers for a lifecycle name, which only exact names receive.
+    #[must_use]
+    pub fn lifecycle_handlers(&self, name: &str) -> Vec<Function> {
+        self.handlers
+            .iter()
+            .filter(|h| h.name == name)
+            .map(|h| h.func.clone())
+            .collect()
+    }
+
+    /// The waiters for events of type `ty`, oldest first, with their filters.
+    #[must_use]
+    pub fn waiters_for(&self, ty: &str) -> Vec<(u64, Option<Function>)> {
+        self.waiters
+            .iter()
+            .filter(|w| matches(&w.name, ty))
+            .map(|w| (w.id, w.filter.clone()))
+            .collect()
+    }
+
+    /// Drop every handler and waiter (before the state goes).
+    pub fn clear(&mut self) {
+        self.handlers.clear();
+        self.waiters.clear();
+    }
+}

@@ -1,0 +1,367 @@
+//! The `mirai` module: one function per command of the command table, plus `mirai.call`.
+
+use mlua::{Function, Lua, MultiValue, Table, Value};
+use serde_json::{Map, Value as Json};
+
+use super::{context, convert};
+use crate::adapter::Call;
+use crate::protocol::chain;
+use crate::protocol::commands::{
+    self, Command, Default as ArgDefault, Fill, LuaArg, LuaCall, Need, Reply, ValueType,
+};
+use crate::protocol::frame::{self, Failure};
+use crate::protocol::StatusCode;
+
+/// Wraps a raw `(ok, result)` function so failures raise an error table.
+const WRAP: &str = r#"
+local setmetatable, error = setmetatable, error
+return function(raw, mt)
+  return function(...)
+    local ok, r = raw(...)
+    if ok then return r end
+    return error(setmetatable(r, mt), 0)
+  end
+end
+"#;
+
+/// A bad argument error naming the function and the argument.
+#[allow(clippy::arc_with_non_send_sync)] // mlua's error type holds an Arc by design.
+fn bad_arg(func: &str, pos: usize, name: &str, why: String) -> mlua::Error {
+    mlua::Error::BadArgument {
+        to: Some(format!("mirai.{func}")),
+        pos,
+        name: Some(name.to_owned()),
+        cause: std::sync::Arc::new(mlua::Error::runtime(why)),
+    }
+}
+
+fn default_json(d: ArgDefault) -> Json {
+    match d {
+        ArgDefault::Int(i) => Json::from(i),
+        ArgDefault::Str(s) => Json::from(s),
+        ArgDefault::Bool(b) => Json::from(b),
+    }
+}
+
+/// Check a value against a content key's type; an empty table is an empty list where a list is wanted.
+fn typed(ty: ValueType, v: Json) -> Result<Json, String> {
+    let v = match (ty, v) {
+        (ValueType::LongList | ValueType::StringList | ValueType::Chain, Json::Object(o))
+            if o.is_empty() =>
+        {
+            Json::Array(Vec::new())
+        }
+        (_, v) => v,
+    };
+    if ty.accepts(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "expected {}, got {}",
+            ty.name(),
+            chain::kind_name(&v)
+        ))
+    }
+}
+
+/// The content of a call from its Lua arguments.
+fn build(
+    lua: &Lua,
+    cmd: &Command,
+    call: &LuaCall,
+    args: &MultiValue,
+) -> mlua::Result<Map<String, Json>> {
+    let func = call.name;
+    if args.len() > call.args.len() {
+        let names: Vec<_> = call.args.iter().map(|a| a.name).collect();
+        return Err(mlua::Error::runtime(format!(
+            "mirai.{func} takes at most {} arguments ({}), got {}",
+            call.args.len(),
+            names.join(", "),
+            args.len()
+        )));
+    }
+    let mut content = Map::new();
+    for (i, arg) in call.args.iter().enumerate() {
+        let pos = i + 1;
+        let v = args.get(i).cloned().unwrap_or(Value::Nil);
+        if v.is_nil() || v.is_null() {
+            if let Some(d) = arg.default {
+                content.insert(arg.key.to_owned(), default_json(d));
+            } else if !arg.optional {
+                return Err(bad_arg(func, pos, arg.name, "missing".into()));
+            }
+            continue;
+        }
+        let json =
+            convert::to_json(lua, &v).map_err(|e| bad_arg(func, pos, arg.name, e.to_string()))?;
+        fill(cmd, func, pos, arg, json, &mut content)?;
+    }
+    resolve_target(lua, cmd, call, &mut content)?;
+    for p in cmd.params {
+        if p.need == Need::Nullable && !content.contains_key(p.key) {
+            content.insert(p.key.to_owned(), Json::Null);
+        }
+    }
+    Ok(content)
+}
+
+/// Put one argument into the content.
+fn fill(
+    cmd: &Command,
+    func: &str,
+    pos: usize,
+    arg: &LuaArg,
+    json: Json,
+    content: &mut Map<String, Json>,
+) -> mlua::Result<()> {
+    let bad = |why: String| bad_arg(func, pos, arg.name, why);
+    match arg.fill {
+        Fill::Value | Fill::CacheTarget => {
+            let ty = cmd.param(arg.key).map_or(ValueType::Object, |p| p.ty);
+            content.insert(arg.key.to_owned(), typed(ty, json).map_err(bad)?);
+        }
+        Fill::Chain => {
+            content.insert(
+                arg.key.to_owned(),
+                chain::normalize(json).map_err(|e| bad(e.to_string()))?,
+            );
+        }
+        Fill::Merge => {
+            let Json::Object(options) = json else {
+                return Err(bad(format!(
+                    "expected a table of options, got {}",
+                    chain::kind_name(&json)
+                )));
+            };
+            for (key, v) in options {
+                let Some(p) = cmd.param(&key).filter(|p| !content.contains_key(p.key)) else {
+                    let known: Vec<_> = cmd
+                        .params
+                        .iter()
+                        .map(|p| p.key)
+                        .filter(|k| !content.contains_key(*k))
+                        .collect();
+                    return Err(bad(format!(
+                        "unknown option `{key}` (known: {})",
+                        known.join(", ")
+                    )));
+                };
+                let v = typed(p.ty, v).map_err(|why| bad(format!("option `{key}`: {why}")))?;
+                content.insert(key, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fill a left-out conversation from the message-id cache.
+fn resolve_target(
+    lua: &Lua,
+    cmd: &Command,
+    call: &LuaCall,
+    content: &mut Map<String, Json>,
+) -> mlua::Result<()> {
+    let Some((pos, arg)) = call
+        .args
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.fill == Fill::CacheTarget)
+    else {
+        return Ok(());
+    };
+    if content.contains_key(arg.key) {
+        return Ok(());
+    }
+    let id = content
+        .get("messageId")
+        .and_then(Json::as_i64)
+        .unwrap_or_default();
+    let target = context(lua)?.targets.borrow().get(id);
+    match target {
+        Some(t) => {
+            content.insert(arg.key.to_owned(), Json::from(t));
+            Ok(())
+        }
+        None => Err(bad_arg(
+            cmd.lua.map_or(cmd.name, |l| l.name),
+            pos + 1,
+            arg.name,
+            format!("message {id} was not seen recently, so its conversation is unknown; pass the friend or group id"),
+        )),
+    }
+}
+
+/// The conversation a send went to: `target`, else `qq`, else `group`.
+fn send_conversation(content: &Map<String, Json>) -> Option<i64> {
+    ["target", "qq", "group"]
+        .iter()
+        .find_map(|k| content.get(*k).and_then(Json::as_i64))
+}
+
+/// `file:line` of the innermost script code on the stack: the line that made the call.
+fn caller_place(lua: &Lua) -> Option<String> {
+    (1..16).find_map(|level| {
+        lua.inspect_stack(level, |d| {
+            let src = d.source();
+            let file = src.source.filter(|s| s.starts_with('@'))?;
+            let line = d.current_line()?;
+            Some(format!("{}:{line}", &file[1..]))
+        })
+        .flatten()
+    })
+}
+
+/// An error table with `command`, `code`, `msg` and `where`.
+fn error_table(
+    lua: &Lua,
+    command: &str,
+    code: Option<i64>,
+    msg: &str,
+    place: Option<String>,
+) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set("command", command)?;
+    t.set("code", code)?;
+    t.set("msg", msg)?;
+    t.set("where", place)?;
+    Ok(t)
+}
+
+/// `tostring` of an error table: "sendGroupMessage: code 10, no permission".
+fn error_text(t: &Table) -> mlua::Result<String> {
+    let command: String = t.get::<Option<String>>("command")?.unwrap_or_default();
+    let msg: String = t.get::<Option<String>>("msg")?.unwrap_or_default();
+    Ok(match t.get::<Option<i64>>("code")? {
+        Some(code) => {
+            let status = StatusCode::from_code(code);
+            if msg.is_empty() || msg == status.server_msg() {
+                format!("{command}: {status}")
+            } else {
+                format!("{command}: {status}: {msg}")
+            }
+        }
+        None => format!("{command}: {msg}"),
+    })
+}
+
+/// Perform a call and give Lua `(true, result)` or `(false, error table)`.
+async fn perform(
+    lua: Lua,
+    call: Call,
+    reply: Option<Reply>,
+    label: String,
+    place: Option<String>,
+) -> mlua::Result<(bool, Value)> {
+    let conversation = call.content.as_object().and_then(send_conversation);
+    let adapter = context(&lua)?.adapter.clone();
+    let outcome = match adapter.call(call).await {
+        Ok(body) => frame::outcome(reply, body),
+        Err(e) => return failed(&lua, &label, None, &e.reason(), place),
+    };
+    match outcome {
+        Ok(v) => {
+            if let (Some(id), Some(conv)) = (
+                v.as_i64().filter(|_| reply == Some(Reply::MessageId)),
+                conversation,
+            ) {
+                context(&lua)?.targets.borrow_mut().record(id, conv);
+            }
+            Ok((true, convert::to_lua(&lua, &v)?))
+        }
+        Err(Failure { code, msg }) => failed(&lua, &label, Some(code), &msg, place),
+    }
+}
+
+fn failed(
+    lua: &Lua,
+    label: &str,
+    code: Option<i64>,
+    msg: &str,
+    place: Option<String>,
+) -> mlua::Result<(bool, Value)> {
+    Ok((
+        false,
+        Value::Table(error_table(lua, label, code, msg, place)?),
+    ))
+}
+
+/// The raw function behind `mirai.<name>`.
+fn command_function(
+    lua: &Lua,
+    cmd: &'static Command,
+    call: &'static LuaCall,
+) -> mlua::Result<Function> {
+    lua.create_async_function(move |lua, args: MultiValue| {
+        let built = build(&lua, cmd, call, &args);
+        let place = caller_place(&lua);
+        async move {
+            let content = built?;
+            let call_ = Call {
+                command: cmd.name.to_owned(),
+                sub_command: cmd.sub.map(str::to_owned),
+                content: Json::Object(content),
+            };
+            perform(lua, call_, Some(cmd.reply), call.name.to_owned(), place).await
+        }
+    })
+}
+
+/// The raw function behind `mirai.call(command, content [, subCommand])`.
+fn generic_function(lua: &Lua) -> mlua::Result<Function> {
+    lua.create_async_function(
+        |lua, (command, content, sub): (String, Option<Value>, Option<String>)| {
+            let built = (|| {
+                let content = match content {
+                    None => Json::Object(Map::new()),
+                    Some(v) => convert::to_json(&lua, &v)
+                        .map_err(|e| bad_arg("call", 2, "content", e.to_string()))?,
+                };
+                let Json::Object(mut content) = content else {
+                    return Err(bad_arg("call", 2, "content", "expected a table".into()));
+                };
+                if let Some(c) = content.remove("messageChain") {
+                    let c = chain::normalize(c)
+                        .map_err(|e| bad_arg("call", 2, "content", format!("messageChain: {e}")))?;
+                    content.insert("messageChain".into(), c);
+                }
+                Ok(content)
+            })();
+            let place = caller_place(&lua);
+            async move {
+                let content = built?;
+                let reply = commands::find(&command, sub.as_deref()).map(|c| c.reply);
+                let label = command.clone();
+                let call = Call {
+                    command,
+                    sub_command: sub,
+                    content: Json::Object(content),
+                };
+                perform(lua, call, reply, label, place).await
+            }
+        },
+    )
+}
+
+/// Build the `mirai` table from the command table.
+pub fn register(lua: &Lua) -> mlua::Result<Table> {
+    let m = lua.create_table()?;
+    let mt = lua.create_table()?;
+    mt.set(
+        "__tostring",
+        lua.create_function(|_, t: Table| error_text(&t))?,
+    )?;
+    let wrap: Function = lua.load(WRAP).set_name("=mirai").eval()?;
+    for cmd in commands::COMMANDS {
+        let Some(call) = cmd.lua.as_ref() else {
+            continue;
+        };
+        let raw = command_function(lua, cmd, call)?;
+        m.set(call.name, wrap.call::<Function>((raw, &mt))?)?;
+    }
+    m.set(
+        "call",
+        wrap.call::<Function>((generic_function(lua)?, &mt))?,
+    )?;
+    Ok(m)
+}

@@ -1,0 +1,58 @@
+//! The Rust side of the Lua modules every script gets: `bot`, `mirai`, `log`, `json`.
+
+pub mod bot;
+pub mod convert;
+pub mod json;
+pub mod log;
+pub mod mirai;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use mlua::{Lua, Table};
+
+use crate::adapter::Adapter;
+use crate::host::subscriptions::Subscriptions;
+use crate::host::targets::TargetCache;
+use crate::host::tasks::Tasks;
+
+/// What a script's Lua functions reach on the Rust side (the state's app data).
+pub struct Context {
+    /// The script's file name, for logs and errors.
+    pub name: Rc<str>,
+    /// The link to the server.
+    pub adapter: Arc<dyn Adapter>,
+    /// Conversations of recently seen message ids, shared by all scripts.
+    pub targets: Rc<RefCell<TargetCache>>,
+    /// The script's event handlers and waiters.
+    pub subs: Rc<RefCell<Subscriptions>>,
+    /// The script's running callbacks and timers.
+    pub tasks: Rc<Tasks>,
+}
+
+/// The context of the state running this function.
+pub fn context(lua: &Lua) -> mlua::Result<mlua::AppDataRef<'_, Context>> {
+    lua.app_data_ref::<Context>()
+        .ok_or_else(|| mlua::Error::runtime("mahua: script context missing"))
+}
+
+/// Register one module: in `package.loaded` and, when `global`, as a global.
+fn install(lua: &Lua, name: &str, module: Table, global: bool) -> mlua::Result<()> {
+    let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
+    loaded.set(name, &module)?;
+    if global {
+        lua.globals().set(name, module)?;
+    }
+    Ok(())
+}
+
+/// Give a fresh state its context and every module.
+pub fn register_all(lua: &Lua, ctx: Context) -> mlua::Result<()> {
+    lua.set_app_data(ctx);
+    install(lua, "json", json::register(lua)?, true)?;
+    install(lua, "log", log::register(lua)?, true)?;
+    install(lua, "bot", bot::register(lua)?, true)?;
+    install(lua, "mirai", mirai::register(lua)?, true)?;
+    Ok(())
+}
