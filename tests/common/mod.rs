@@ -1,0 +1,100 @@
+//! A bot for tests: the simulator on 127.0.0.1:0, the ws adapter, and a host running given scripts.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mahua::adapter::ws::{WsAdapter, WsOptions};
+use mahua::adapter::Adapter;
+use mahua::config::Secret;
+use mahua::host::{HostOptions, HostThread};
+use mahua::sim::{Sim, SimConfig};
+use serde_json::Value;
+
+/// The friend that test scripts report to.
+pub const REPORTER: i64 = 424_242;
+
+/// How long a test waits for anything.
+pub const WITHIN: Duration = Duration::from_secs(10);
+
+/// A running bot with its simulator.
+pub struct Bot {
+    pub sim: Sim,
+    pub adapter: Arc<WsAdapter>,
+    host: Option<HostThread>,
+    pub dir: tempfile::TempDir,
+    pub scripts: Vec<String>,
+}
+
+/// Write `scripts` (name, source) into a fresh folder.
+pub fn script_dir(scripts: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, src) in scripts {
+        std::fs::write(dir.path().join(name), src).expect("write script");
+    }
+    dir
+}
+
+/// Start the simulator, seed the reporter friend, connect, and run `scripts`.
+pub async fn start(scripts: &[(&str, &str)]) -> Bot {
+    start_with(SimConfig::default(), scripts).await
+}
+
+/// As `start`, with a simulator configuration.
+pub async fn start_with(cfg: SimConfig, scripts: &[(&str, &str)]) -> Bot {
+    let sim = Sim::start(cfg).await.expect("sim starts");
+    sim.world(|w| w.add_friend(REPORTER, "reporter"));
+    let dir = script_dir(scripts);
+    let opts = WsOptions::new(sim.ws_url(), Secret::new(sim.config().verify_key.clone()), sim.config().qq);
+    let (adapter, link) = WsAdapter::connect(opts).await.expect("connects");
+    let dyn_adapter: Arc<dyn Adapter> = adapter.clone();
+    let (host, ready) = HostThread::spawn(HostOptions::new(dir.path()), dyn_adapter, link).expect("host starts");
+    let scripts = ready.await.expect("host ready");
+    Bot { sim, adapter, host: Some(host), dir, scripts }
+}
+
+impl Bot {
+    /// The texts sent to the reporter so far.
+    pub fn reports(&self) -> Vec<String> {
+        reports_of(&self.sim)
+    }
+
+    /// Wait until at least `n` reports arrived and return them all.
+    pub async fn wait_reports(&self, n: usize) -> Vec<String> {
+        self.sim
+            .wait_for(WITHIN, &format!("{n} reports"), move |s| reports_of(s).len() >= n)
+            .await
+            .unwrap_or_else(|e| panic!("{e}; reports so far: {:?}", self.reports()));
+        self.reports()
+    }
+
+    /// Wait for a report equal to `text`.
+    pub async fn wait_report(&self, text: &str) {
+        let want = text.to_owned();
+        self.sim
+            .wait_for(WITHIN, &format!("report {text:?}"), move |s| reports_of(s).contains(&want))
+            .await
+            .unwrap_or_else(|e| panic!("{e}; reports so far: {:?}", self.reports()));
+    }
+
+    /// Stop the host and the link.
+    pub async fn stop(mut self) {
+        if let Some(h) = self.host.take() {
+            h.stop().await;
+        }
+        self.adapter.shutdown();
+    }
+}
+
+/// The plain text of a chain.
+pub fn text(chain: &Value) -> String {
+    mahua::protocol::chain::text(chain)
+}
+
+fn reports_of(sim: &Sim) -> Vec<String> {
+    sim.sent()
+        .into_iter()
+        .filter(|m| m.command == "sendFriendMessage" && m.target == REPORTER)
+        .map(|m| text(&m.chain))
+        .collect()
+}
