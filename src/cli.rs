@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::{AdapterKind, Config};
-use crate::host::{self, HostOptions, HostThread};
+use crate::host::{self, HostThread};
 
 /// Resolve when Ctrl-C or SIGTERM arrives.
 pub async fn shutdown_signal() {
@@ -43,15 +43,12 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
-    let mut opts = WsOptions::new(
-        cfg.mirai.url.clone(),
-        cfg.mirai.verify_key.clone(),
-        cfg.mirai.qq,
-    );
+    let mut opts =
+        WsOptions::new(cfg.mirai.url.clone(), cfg.mirai.verify_key.clone(), cfg.mirai.qq);
     opts.call_timeout = cfg.mirai.call_timeout();
     let (adapter, link) = WsAdapter::connect(opts).await?;
     let adapter: Arc<dyn Adapter> = adapter;
-    let host_opts = HostOptions::new(&cfg.scripts.dir);
+    let host_opts = cfg.host_options();
     let (host, ready) = HostThread::spawn(host_opts, adapter.clone(), link)
         .context("cannot start the script host")?;
     if let Ok(names) = ready.await {
@@ -73,9 +70,5 @@ pub async fn check(dir: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("{e}");
     }
     println!("{count} script(s) checked, {} with errors", errors.len());
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

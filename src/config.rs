@@ -133,6 +133,27 @@ pub struct ScriptsConfig {
     /// Reload scripts when they change on disk.
     #[serde(default = "default_true")]
     pub hot_reload: bool,
+    /// How long file changes settle before a reload, in milliseconds.
+    #[serde(default = "default_debounce")]
+    pub debounce_ms: u64,
+    /// The folder holding each script's own data folder.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Scripts (by file name) given the whole standard library: files, processes, debug.
+    #[serde(default)]
+    pub trusted: Vec<String>,
+}
+
+/// The `[limits]` section: what one script may use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Memory per script, in MiB.
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb: u64,
+    /// How long a callback may run without yielding, in milliseconds.
+    #[serde(default = "default_run_time")]
+    pub run_time_ms: u64,
 }
 
 /// The whole configuration.
@@ -144,6 +165,9 @@ pub struct Config {
     /// Where the scripts are.
     #[serde(default)]
     pub scripts: ScriptsConfig,
+    /// What one script may use.
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 fn default_url() -> String {
@@ -161,13 +185,50 @@ fn default_scripts_dir() -> PathBuf {
 fn default_true() -> bool {
     true
 }
+fn default_debounce() -> u64 {
+    50
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+fn default_memory_mb() -> u64 {
+    64
+}
+fn default_run_time() -> u64 {
+    1000
+}
 
 impl Default for ScriptsConfig {
     fn default() -> Self {
         Self {
             dir: default_scripts_dir(),
             hot_reload: true,
+            debounce_ms: default_debounce(),
+            data_dir: default_data_dir(),
+            trusted: Vec::new(),
         }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { memory_mb: default_memory_mb(), run_time_ms: default_run_time() }
+    }
+}
+
+impl Config {
+    /// The host options this configuration asks for.
+    #[must_use]
+    pub fn host_options(&self) -> crate::host::HostOptions {
+        let mut o = crate::host::HostOptions::new(&self.scripts.dir);
+        o.data_dir = self.scripts.data_dir.clone();
+        o.trusted = self.scripts.trusted.clone();
+        o.hot_reload = self.scripts.hot_reload;
+        o.debounce = Duration::from_millis(self.scripts.debounce_ms);
+        o.limits.memory =
+            usize::try_from(self.limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        o.limits.run_time = Duration::from_millis(self.limits.run_time_ms);
+        o
     }
 }
 
@@ -194,20 +255,13 @@ const OVERRIDES: &[(&str, &str, &str, Kind)] = &[
     ("MAHUA_VERIFY_KEY", "mirai", "verify_key", Kind::Str),
     ("MAHUA_QQ", "mirai", "qq", Kind::Int),
     ("MAHUA_PROTOCOL", "mirai", "protocol", Kind::Str),
-    (
-        "MAHUA_POLL_INTERVAL_MS",
-        "mirai",
-        "poll_interval_ms",
-        Kind::Int,
-    ),
-    (
-        "MAHUA_CALL_TIMEOUT_MS",
-        "mirai",
-        "call_timeout_ms",
-        Kind::Int,
-    ),
+    ("MAHUA_POLL_INTERVAL_MS", "mirai", "poll_interval_ms", Kind::Int),
+    ("MAHUA_CALL_TIMEOUT_MS", "mirai", "call_timeout_ms", Kind::Int),
     ("MAHUA_SCRIPTS_DIR", "scripts", "dir", Kind::Str),
     ("MAHUA_HOT_RELOAD", "scripts", "hot_reload", Kind::Bool),
+    ("MAHUA_DATA_DIR", "scripts", "data_dir", Kind::Str),
+    ("MAHUA_MEMORY_MB", "limits", "memory_mb", Kind::Int),
+    ("MAHUA_RUN_TIME_MS", "limits", "run_time_ms", Kind::Int),
 ];
 
 impl Config {
@@ -216,12 +270,7 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })
-            }
+            Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
         };
         Self::parse(&text, path, |var| std::env::var(var).ok())
     }
@@ -232,43 +281,29 @@ impl Config {
         path: &Path,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        };
-        let mut doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
+        let mut doc: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         for &(var, section, key, kind) in OVERRIDES {
             let Some(raw) = env(var) else { continue };
             let value =
                 match kind {
                     Kind::Str => toml::Value::String(raw),
                     Kind::Int => raw.trim().parse().map(toml::Value::Integer).map_err(|_| {
-                        ConfigError::Env {
-                            var,
-                            value: raw,
-                            expected: "an integer",
-                        }
+                        ConfigError::Env { var, value: raw, expected: "an integer" }
                     })?,
                     Kind::Bool => raw.trim().parse().map(toml::Value::Boolean).map_err(|_| {
-                        ConfigError::Env {
-                            var,
-                            value: raw,
-                            expected: "true or false",
-                        }
+                        ConfigError::Env { var, value: raw, expected: "true or false" }
                     })?,
                 };
-            let table = doc
-                .entry(section)
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let table =
+                doc.entry(section).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let toml::Value::Table(table) = table else {
                 return Err(invalid(format!("`{section}` must be a table")));
             };
             table.insert(key.to_owned(), value);
         }
-        doc.entry("mirai")
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        doc.entry("mirai").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         let config: Config = toml::Value::Table(doc)
             .try_into()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
@@ -277,31 +312,25 @@ impl Config {
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let missing = |key, var| ConfigError::Missing {
-            section: "mirai",
-            key,
-            path: path.to_owned(),
-            var,
-        };
+        let missing =
+            |key, var| ConfigError::Missing { section: "mirai", key, path: path.to_owned(), var };
         if self.mirai.verify_key.expose().is_empty() {
             return Err(missing("verify_key", "MAHUA_VERIFY_KEY"));
         }
         if self.mirai.qq <= 0 {
             return Err(missing("qq", "MAHUA_QQ"));
         }
-        let invalid = |message: String| ConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        };
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
         if self.mirai.call_timeout_ms == 0 {
+            return Err(invalid("`call_timeout_ms` in [mirai] must be more than 0".into()));
+        }
+        if self.limits.memory_mb == 0 || self.limits.run_time_ms == 0 {
             return Err(invalid(
-                "`call_timeout_ms` in [mirai] must be more than 0".into(),
+                "`memory_mb` and `run_time_ms` in [limits] must be more than 0".into(),
             ));
         }
         if self.mirai.poll_interval_ms == 0 {
-            return Err(invalid(
-                "`poll_interval_ms` in [mirai] must be more than 0".into(),
-            ));
+            return Err(invalid("`poll_interval_ms` in [mirai] must be more than 0".into()));
         }
         Ok(())
     }
@@ -313,9 +342,7 @@ mod tests {
 
     fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("mahua.toml"), |v| {
-            env.iter()
-                .find(|(k, _)| *k == v)
-                .map(|(_, x)| (*x).to_owned())
+            env.iter().find(|(k, _)| *k == v).map(|(_, x)| (*x).to_owned())
         })
     }
 
@@ -330,11 +357,7 @@ mod tests {
 
     #[test]
     fn the_environment_overrides_the_file() {
-        let env = [
-            ("MAHUA_QQ", "77"),
-            ("MAHUA_VERIFY_KEY", "env"),
-            ("MAHUA_ADAPTER", "http"),
-        ];
+        let env = [("MAHUA_QQ", "77"), ("MAHUA_VERIFY_KEY", "env"), ("MAHUA_ADAPTER", "http")];
         let c = parse("[mirai]\nverify_key = \"k\"\nqq = 5\n", &env).unwrap();
         assert_eq!(c.mirai.qq, 77);
         assert_eq!(c.mirai.verify_key.expose(), "env");
@@ -345,19 +368,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_key_and_the_file() {
-        let e = parse("[mirai]\nverify_key = \"k\"\nqq = \"x\"\n", &[])
-            .unwrap_err()
-            .to_string();
+        let e = parse("[mirai]\nverify_key = \"k\"\nqq = \"x\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("mahua.toml") && e.contains("qq"), "{e}");
-        let e = parse("[mirai]\nverify_key = \"k\"\nqq = 1\nurll = 1\n", &[])
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse("[mirai]\nverify_key = \"k\"\nqq = 1\nurll = 1\n", &[]).unwrap_err().to_string();
         assert!(e.contains("urll"), "{e}");
         let e = parse("[mirai]\nqq = 1\n", &[]).unwrap_err().to_string();
-        assert!(
-            e.contains("verify_key") && e.contains("MAHUA_VERIFY_KEY"),
-            "{e}"
-        );
+        assert!(e.contains("verify_key") && e.contains("MAHUA_VERIFY_KEY"), "{e}");
         let e = parse("", &[("MAHUA_QQ", "abc")]).unwrap_err().to_string();
         assert!(e.contains("MAHUA_QQ"), "{e}");
     }

@@ -24,7 +24,12 @@ fn call_table() -> Vec<(&'static str, &'static str, Option<&'static str>, Value)
         ("mirai.friendProfile(F)", "friendProfile", None, json!({"target": FRIEND})),
         ("mirai.memberProfile(G, Q)", "memberProfile", None, json!({"target": g, "memberId": q})),
         ("mirai.messageFromId(5, G)", "messageFromId", None, json!({"messageId": 5, "target": g})),
-        ("mirai.sendFriendMessage(F, 'hi')", "sendFriendMessage", None, json!({"target": FRIEND, "messageChain": plain("hi")})),
+        (
+            "mirai.sendFriendMessage(F, 'hi')",
+            "sendFriendMessage",
+            None,
+            json!({"target": FRIEND, "messageChain": plain("hi")}),
+        ),
         (
             "mirai.sendFriendMessage(F, {{type='Face', faceId=1}, 'x'}, 3)",
             "sendFriendMessage",
@@ -43,17 +48,42 @@ fn call_table() -> Vec<(&'static str, &'static str, Option<&'static str>, Value)
             None,
             json!({"qq": q, "group": g, "messageChain": plain("psst"), "quote": 2}),
         ),
-        ("mirai.sendNudge(Q, G, 'Group')", "sendNudge", None, json!({"target": q, "subject": g, "kind": "Group"})),
+        (
+            "mirai.sendNudge(Q, G, 'Group')",
+            "sendNudge",
+            None,
+            json!({"target": q, "subject": g, "kind": "Group"}),
+        ),
         ("mirai.recall(9, G)", "recall", None, json!({"messageId": 9, "target": g})),
         ("mirai.setEssence(9, G)", "setEssence", None, json!({"messageId": 9, "target": g})),
         ("mirai.file_list(G)", "file_list", None, json!({"target": g, "id": ""})),
         ("mirai.file_list(G, '/d')", "file_list", None, json!({"target": g, "id": "/d"})),
         ("mirai.file_info(G, '/f')", "file_info", None, json!({"target": g, "id": "/f"})),
-        ("mirai.file_mkdir(G, '')", "file_mkdir", None, json!({"target": g, "id": "", "directoryName": "New Folder"})),
-        ("mirai.file_mkdir(G, '', 'docs')", "file_mkdir", None, json!({"target": g, "id": "", "directoryName": "docs"})),
+        (
+            "mirai.file_mkdir(G, '')",
+            "file_mkdir",
+            None,
+            json!({"target": g, "id": "", "directoryName": "New Folder"}),
+        ),
+        (
+            "mirai.file_mkdir(G, '', 'docs')",
+            "file_mkdir",
+            None,
+            json!({"target": g, "id": "", "directoryName": "docs"}),
+        ),
         ("mirai.file_delete(G, '/f')", "file_delete", None, json!({"target": g, "id": "/f"})),
-        ("mirai.file_move(G, '/f', '/d')", "file_move", None, json!({"target": g, "id": "/f", "moveTo": "/d"})),
-        ("mirai.file_rename(G, '/f', 'n')", "file_rename", None, json!({"target": g, "id": "/f", "renameTo": "n"})),
+        (
+            "mirai.file_move(G, '/f', '/d')",
+            "file_move",
+            None,
+            json!({"target": g, "id": "/f", "moveTo": "/d"}),
+        ),
+        (
+            "mirai.file_rename(G, '/f', 'n')",
+            "file_rename",
+            None,
+            json!({"target": g, "id": "/f", "renameTo": "n"}),
+        ),
         ("mirai.deleteFriend(F)", "deleteFriend", None, json!({"target": FRIEND})),
         ("mirai.quit(G)", "quit", None, json!({"target": g})),
         ("mirai.muteAll(G)", "muteAll", None, json!({"target": g})),
@@ -61,8 +91,18 @@ fn call_table() -> Vec<(&'static str, &'static str, Option<&'static str>, Value)
         ("mirai.mute(G, Q)", "mute", None, json!({"target": g, "memberId": q, "time": 600})),
         ("mirai.mute(G, Q, 60)", "mute", None, json!({"target": g, "memberId": q, "time": 60})),
         ("mirai.unmute(G, Q)", "unmute", None, json!({"target": g, "memberId": q})),
-        ("mirai.kick(G, Q)", "kick", None, json!({"target": g, "memberId": q, "msg": "您已被移出群聊", "block": false})),
-        ("mirai.kick(G, Q, 'bye', true)", "kick", None, json!({"target": g, "memberId": q, "msg": "bye", "block": true})),
+        (
+            "mirai.kick(G, Q)",
+            "kick",
+            None,
+            json!({"target": g, "memberId": q, "msg": "您已被移出群聊", "block": false}),
+        ),
+        (
+            "mirai.kick(G, Q, 'bye', true)",
+            "kick",
+            None,
+            json!({"target": g, "memberId": q, "msg": "bye", "block": true}),
+        ),
         ("mirai.groupConfig_get(G)", "groupConfig", Some("get"), json!({"target": g})),
         (
             "mirai.groupConfig_update(G, {name='n', allowMemberInvite=true})",
@@ -70,14 +110,24 @@ fn call_table() -> Vec<(&'static str, &'static str, Option<&'static str>, Value)
             Some("update"),
             json!({"target": g, "config": {"name": "n", "allowMemberInvite": true}}),
         ),
-        ("mirai.memberInfo_get(G, Q)", "memberInfo", Some("get"), json!({"target": g, "memberId": q})),
+        (
+            "mirai.memberInfo_get(G, Q)",
+            "memberInfo",
+            Some("get"),
+            json!({"target": g, "memberId": q}),
+        ),
         (
             "mirai.memberInfo_update(G, Q, {name='card'})",
             "memberInfo",
             Some("update"),
             json!({"target": g, "memberId": q, "info": {"name": "card"}}),
         ),
-        ("mirai.memberAdmin(G, Q, true)", "memberAdmin", None, json!({"target": g, "memberId": q, "assign": true})),
+        (
+            "mirai.memberAdmin(G, Q, true)",
+            "memberAdmin",
+            None,
+            json!({"target": g, "memberId": q, "assign": true}),
+        ),
         (
             "mirai.resp_newFriendRequestEvent(1, 2, 3, 0)",
             "resp_newFriendRequestEvent",
@@ -98,11 +148,31 @@ fn call_table() -> Vec<(&'static str, &'static str, Option<&'static str>, Value)
         ),
         ("mirai.botList()", "botList", None, json!({})),
         ("mirai.sessionInfo()", "sessionInfo", None, json!({})),
-        ("mirai.latestMemberList(G)", "latestMemberList", None, json!({"target": g, "memberIds": null})),
-        ("mirai.latestMemberList(G, {Q})", "latestMemberList", None, json!({"target": g, "memberIds": [q]})),
+        (
+            "mirai.latestMemberList(G)",
+            "latestMemberList",
+            None,
+            json!({"target": g, "memberIds": null}),
+        ),
+        (
+            "mirai.latestMemberList(G, {Q})",
+            "latestMemberList",
+            None,
+            json!({"target": g, "memberIds": [q]}),
+        ),
         ("mirai.userProfile(Q)", "userProfile", None, json!({"target": q})),
-        ("mirai.sendOtherClientMessage(1, 'x')", "sendOtherClientMessage", None, json!({"target": 1, "messageChain": plain("x")})),
-        ("mirai.sendImageMessage(F, {'http://i/1'})", "sendImageMessage", None, json!({"target": FRIEND, "urls": ["http://i/1"]})),
+        (
+            "mirai.sendOtherClientMessage(1, 'x')",
+            "sendOtherClientMessage",
+            None,
+            json!({"target": 1, "messageChain": plain("x")}),
+        ),
+        (
+            "mirai.sendImageMessage(F, {'http://i/1'})",
+            "sendImageMessage",
+            None,
+            json!({"target": FRIEND, "urls": ["http://i/1"]}),
+        ),
         (
             "mirai.roamingMessages(F, 5)",
             "roamingMessages",
@@ -125,14 +195,20 @@ fn call_table() -> Vec<(&'static str, &'static str, Option<&'static str>, Value)
             json!({"name": "hi", "alias": ["h"]}),
         ),
         ("mirai.call('about', {})", "about", None, json!({})),
-        ("mirai.call('memberInfo', {target=G, memberId=Q}, 'get')", "memberInfo", Some("get"), json!({"target": g, "memberId": q})),
+        (
+            "mirai.call('memberInfo', {target=G, memberId=Q}, 'get')",
+            "memberInfo",
+            Some("get"),
+            json!({"target": g, "memberId": q}),
+        ),
     ]
 }
 
 #[tokio::test]
 async fn every_call_reaches_the_server_as_its_command() {
     let table = call_table();
-    let calls: String = table.iter().map(|(lua, ..)| format!("  pcall(function() return {lua} end)\n")).collect();
+    let calls: String =
+        table.iter().map(|(lua, ..)| format!("  pcall(function() return {lua} end)\n")).collect();
     let script = format!(
         "local G, Q, F = {GROUP}, {MEMBER}, {FRIEND}\nbot.on('load', function()\n{calls}  mirai.sendFriendMessage({REPORTER}, 'done')\nend)\n"
     );
@@ -163,7 +239,10 @@ async fn every_call_reaches_the_server_as_its_command() {
 fn without_nulls(v: &Value) -> Value {
     match v {
         Value::Object(o) => Value::Object(
-            o.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
@@ -185,7 +264,8 @@ async fn every_event_fixture_reaches_a_callback_intact() {
     paths.sort();
     let mut expected = Vec::new();
     for p in &paths {
-        let ev: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
+        let ev: Value =
+            serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
         bot.sim.push(ev.clone());
         expected.push(ev);
     }
@@ -219,7 +299,11 @@ async fn echo_answers_in_the_simulator() {
     bot.sim.group_message(GROUP, MEMBER, json!("ping"));
     bot.sim
         .wait_for(common::WITHIN, "the echo", |s| {
-            s.sent().iter().any(|m| m.command == "sendGroupMessage" && m.target == GROUP && common::text(&m.chain) == "ping")
+            s.sent().iter().any(|m| {
+                m.command == "sendGroupMessage"
+                    && m.target == GROUP
+                    && common::text(&m.chain) == "ping"
+            })
         })
         .await
         .expect("echo answers");
@@ -355,7 +439,8 @@ async fn recall_finds_the_conversation_of_a_seen_or_sent_message() {
     let id = bot.sim.group_message(GROUP, MEMBER, json!("hello"));
     let reports = bot.wait_reports(1).await;
     assert!(reports[0].contains("987654") && reports[0].contains("target"), "{}", reports[0]);
-    let recalls: Vec<_> = bot.sim.received().into_iter().filter(|r| r.command == "recall").collect();
+    let recalls: Vec<_> =
+        bot.sim.received().into_iter().filter(|r| r.command == "recall").collect();
     assert_eq!(recalls.len(), 2);
     assert_eq!(recalls[0].content, json!({"messageId": id, "target": GROUP}));
     assert_eq!(recalls[1].content["target"], json!(FRIEND));
@@ -386,7 +471,10 @@ async fn bot_wait_takes_the_answer_of_the_same_person() {
     bot.wait_report("handler other").await;
     bot.sim.friend_message(FRIEND, json!("bob"));
     bot.wait_report("hi bob").await;
-    assert!(!bot.reports().contains(&"handler bob".to_owned()), "the answer is taken by the waiter");
+    assert!(
+        !bot.reports().contains(&"handler bob".to_owned()),
+        "the answer is taken by the waiter"
+    );
     bot.sim.friend_message(FRIEND, json!("quick"));
     bot.wait_report("waited nil").await;
     bot.stop().await;
@@ -417,7 +505,12 @@ async fn timers_fire_and_cancel() {
     bot.wait_report("connect nil").await;
     let handle = bot.sim.clone();
     bot.stop().await;
-    assert!(!common::text(&json!(handle.sent().iter().map(|m| m.chain.clone()).collect::<Vec<_>>())).contains("never"));
+    assert!(!common::text(&json!(handle
+        .sent()
+        .iter()
+        .map(|m| m.chain.clone())
+        .collect::<Vec<_>>()))
+    .contains("never"));
     let reports: Vec<_> = handle.sent().into_iter().map(|m| common::text(&m.chain)).collect();
     assert!(!reports.contains(&"never".to_owned()));
     assert_eq!(reports.iter().filter(|r| *r == "every 3").count(), 1);
@@ -447,7 +540,11 @@ async fn handlers_can_be_cancelled_and_unload_runs() {
 
 #[tokio::test]
 async fn a_broken_script_does_not_stop_the_others_loading() {
-    let bot = start(&[("broken.lua", "bot.on('x', function()\n"), ("fine.lua", "bot.on('load', function() end)\n")]).await;
+    let bot = start(&[
+        ("broken.lua", "bot.on('x', function()\n"),
+        ("fine.lua", "bot.on('load', function() end)\n"),
+    ])
+    .await;
     assert_eq!(bot.scripts, vec!["fine.lua".to_owned()]);
     bot.stop().await;
 }

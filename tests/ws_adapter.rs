@@ -94,7 +94,8 @@ async fn check_reports_every_broken_script_with_file_and_line() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(dir.path().join("syntax.lua"), "bot.on('x', function()\n").expect("write");
     std::fs::write(dir.path().join("raises.lua"), "local x = 1\nerror('boom')\n").expect("write");
-    std::fs::write(dir.path().join("fine.lua"), "bot.on('FriendMessage', function() end)\n").expect("write");
+    std::fs::write(dir.path().join("fine.lua"), "bot.on('FriendMessage', function() end)\n")
+        .expect("write");
     let (count, errors) = mahua::host::check(dir.path()).await.expect("checks");
     assert_eq!(count, 3);
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();

@@ -111,11 +111,7 @@ pub struct Offline;
 
 impl Adapter for Offline {
     fn call(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
-        Box::pin(async move {
-            Err(CallError::NotConnected {
-                command: call.command,
-            })
-        })
+        Box::pin(async move { Err(CallError::NotConnected { command: call.command }) })
     }
 
     fn shutdown(&self) {}

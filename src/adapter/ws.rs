@@ -114,19 +114,15 @@ pub struct WsAdapter {
 
 /// Make a configured URL a full `ws://…/all` URL.
 pub fn endpoint(url: &str) -> Result<String, ConnectError> {
-    let bad = |reason: &str| ConnectError::BadUrl {
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let bad =
+        |reason: &str| ConnectError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
     let trimmed = url.trim();
     let (scheme, rest) = match trimmed.split_once("://") {
         Some((s @ ("ws" | "wss"), rest)) => (s, rest),
         Some(("http", rest)) => ("ws", rest),
         Some(("https", rest)) => ("wss", rest),
         Some((other, _)) => {
-            return Err(bad(&format!(
-                "unknown scheme {other:?}, expected ws:// or wss://"
-            )))
+            return Err(bad(&format!("unknown scheme {other:?}, expected ws:// or wss://")))
         }
         None => ("ws", trimmed),
     };
@@ -182,31 +178,19 @@ fn install_crypto_provider() {
 
 /// Open a socket and read the session frame.
 async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectError> {
-    let bad = |reason: String| ConnectError::BadUrl {
-        url: url.to_owned(),
-        reason,
-    };
+    let bad = |reason: String| ConnectError::BadUrl { url: url.to_owned(), reason };
     let mut request = url.into_client_request().map_err(|e| bad(e.to_string()))?;
     let header = |v: &str| HeaderValue::from_str(v).map_err(|e| bad(e.to_string()));
-    request
-        .headers_mut()
-        .insert("verifyKey", header(opts.verify_key.expose())?);
-    request
-        .headers_mut()
-        .insert("qq", header(&opts.qq.to_string())?);
+    request.headers_mut().insert("verifyKey", header(opts.verify_key.expose())?);
+    request.headers_mut().insert("qq", header(&opts.qq.to_string())?);
     let (mut socket, _) = tokio_tungstenite::connect_async(request)
         .await
-        .map_err(|e| ConnectError::Unreachable {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| ConnectError::Unreachable { url: url.to_owned(), reason: e.to_string() })?;
     let first = loop {
         match socket.next().await {
             Some(Ok(Message::Text(t))) => break t.to_string(),
             Some(Ok(Message::Close(_))) | None => {
-                return Err(ConnectError::Handshake(
-                    "the server closed the socket".into(),
-                ))
+                return Err(ConnectError::Handshake("the server closed the socket".into()))
             }
             Some(Ok(_)) => continue,
             Some(Err(e)) => return Err(ConnectError::Handshake(e.to_string())),
@@ -216,20 +200,14 @@ async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectEr
         serde_json::from_str(&first).map_err(|_| ConnectError::Handshake(first.clone()))?;
     let data = v.get("data").unwrap_or(&v);
     let code = data.get("code").and_then(Value::as_i64).unwrap_or(-1);
-    let msg = data
-        .get("msg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let msg = data.get("msg").and_then(Value::as_str).unwrap_or_default().to_owned();
     match StatusCode::from_code(code) {
         StatusCode::Success => data
             .get("session")
             .and_then(Value::as_str)
             .map(|s| (socket, s.to_owned()))
             .ok_or(ConnectError::Handshake(first)),
-        StatusCode::WrongVerifyKey => Err(ConnectError::WrongVerifyKey {
-            url: url.to_owned(),
-        }),
+        StatusCode::WrongVerifyKey => Err(ConnectError::WrongVerifyKey { url: url.to_owned() }),
         StatusCode::BotNotFound => Err(ConnectError::BotNotFound { qq: opts.qq }),
         StatusCode::Other(-1) => Err(ConnectError::Handshake(first)),
         status => Err(ConnectError::Refused { status, msg }),
@@ -257,11 +235,7 @@ async fn run(
         let down_since = Instant::now();
         fail_pending(&inner);
         tracing::warn!(%reason, "lost the connection to mirai-api-http; reconnecting");
-        if events
-            .send(LinkEvent::Disconnected { reason })
-            .await
-            .is_err()
-        {
+        if events.send(LinkEvent::Disconnected { reason }).await.is_err() {
             break;
         }
         let mut attempt = 0u32;
@@ -393,20 +367,13 @@ impl Adapter for WsAdapter {
             if inner.closed.load(Ordering::Acquire) {
                 return Err(CallError::NotConnected { command });
             }
-            let sync_id = inner
-                .next_sync_id
-                .fetch_add(1, Ordering::Relaxed)
-                .to_string();
+            let sync_id = inner.next_sync_id.fetch_add(1, Ordering::Relaxed).to_string();
             let (tx, rx) = oneshot::channel();
             if let Ok(mut pending) = inner.pending.lock() {
                 pending.insert(sync_id.clone(), tx);
             }
-            let text = frame::request(
-                &sync_id,
-                &command,
-                call.sub_command.as_deref(),
-                &call.content,
-            );
+            let text =
+                frame::request(&sync_id, &command, call.sub_command.as_deref(), &call.content);
             if inner.outgoing.send(text).is_err() {
                 inner.pending.lock().ok().map(|mut p| p.remove(&sync_id));
                 return Err(CallError::NotConnected { command });
@@ -437,10 +404,7 @@ mod tests {
 
     #[test]
     fn urls_are_completed() {
-        assert_eq!(
-            endpoint("127.0.0.1:8080").unwrap(),
-            "ws://127.0.0.1:8080/all"
-        );
+        assert_eq!(endpoint("127.0.0.1:8080").unwrap(), "ws://127.0.0.1:8080/all");
         assert_eq!(endpoint("ws://h:1/").unwrap(), "ws://h:1/all");
         assert_eq!(endpoint("wss://h:1/message").unwrap(), "wss://h:1/message");
         assert_eq!(endpoint("http://h:1").unwrap(), "ws://h:1/all");

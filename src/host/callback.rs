@@ -6,7 +6,13 @@ use std::task::Poll;
 
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue};
 
+use super::limits::Watchdog;
 use super::tasks::Tasks;
+
+/// The state's watchdog, if it has one.
+fn watchdog(lua: &Lua) -> Option<Watchdog> {
+    lua.app_data_ref::<Watchdog>().map(|d| d.clone())
+}
 
 /// A readable account of a Lua error: message first, then the traceback.
 #[must_use]
@@ -44,9 +50,7 @@ pub async fn start(
     func: Function,
     args: impl IntoLuaMulti,
 ) {
-    let fut = lua
-        .create_thread(func)
-        .and_then(|thread| thread.into_async::<MultiValue>(args));
+    let fut = lua.create_thread(func).and_then(|thread| thread.into_async::<MultiValue>(args));
     let mut fut = match fut {
         Ok(f) => Box::pin(f),
         Err(e) => return report(&script, &what, Err(e)),
@@ -62,7 +66,19 @@ pub async fn start(
 
 /// Run `func(args)` as a coroutine to the end and return its result.
 pub async fn run(lua: &Lua, func: Function, args: impl IntoLuaMulti) -> mlua::Result<MultiValue> {
-    lua.create_thread(func)?
-        .into_async::<MultiValue>(args)?
-        .await
+    let fut = lua.create_thread(func)?.into_async::<MultiValue>(args)?;
+    match watchdog(lua) {
+        Some(dog) => dog.watch(fut).await,
+        None => fut.await,
+    }
+}
+
+/// Call `func(args)` synchronously, timed by the watchdog.
+pub fn call_now<R: mlua::FromLuaMulti>(
+    lua: &Lua,
+    func: &Function,
+    args: impl IntoLuaMulti,
+) -> mlua::Result<R> {
+    let _slice = watchdog(lua).map(|d| d.slice());
+    func.call(args)
 }

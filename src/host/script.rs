@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use mlua::{Lua, LuaOptions, StdLib, Table, Value};
+use mlua::{Lua, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::callback;
+use super::limits::{Limits, Watchdog};
+use super::sandbox::{Deps, Sandbox};
 use super::subscriptions::Subscriptions;
 use super::targets::TargetCache;
 use super::tasks::Tasks;
@@ -53,6 +55,10 @@ pub struct Script {
     pub name: Rc<str>,
     /// The file.
     pub path: PathBuf,
+    /// The module files it loaded from `scripts/lib/`.
+    pub deps: Deps,
+    /// A hash of the source it was loaded from.
+    pub source_hash: u64,
     lua: Lua,
     subs: Rc<RefCell<Subscriptions>>,
     tasks: Rc<Tasks>,
@@ -69,31 +75,47 @@ pub struct Shared {
     pub targets: Rc<RefCell<TargetCache>>,
     /// The folder of helper modules for `require`.
     pub lib_dir: PathBuf,
+    /// The folder holding each script's data folder.
+    pub data_dir: PathBuf,
+    /// Scripts (by file name) that keep the whole standard library.
+    pub trusted: Rc<[String]>,
+    /// The limits every script runs under.
+    pub limits: Limits,
+}
+
+impl Shared {
+    /// The sandbox of the script in `path`.
+    #[must_use]
+    pub fn sandbox(&self, path: &Path) -> Sandbox {
+        let name = script_name(path);
+        let stem =
+            path.file_stem().map_or_else(|| name.clone(), |s| s.to_string_lossy().into_owned());
+        Sandbox {
+            lib_dir: self.lib_dir.clone(),
+            data_dir: self.data_dir.join(stem),
+            trusted: self.trusted.contains(&name),
+        }
+    }
+}
+
+/// A stable hash of a script's source, to skip reloads that change nothing.
+#[must_use]
+pub fn hash_source(source: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    source.hash(&mut h);
+    h.finish()
 }
 
 /// The name a script is known by: its file name.
 #[must_use]
 pub fn script_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn lua_error(path: &Path, e: &mlua::Error) -> LoadError {
-    LoadError::Lua {
-        path: path.to_owned(),
-        message: callback::describe(e),
-    }
-}
-
-/// Point `require` at `scripts/lib/` only.
-fn set_package_paths(lua: &Lua, lib_dir: &Path) -> mlua::Result<()> {
-    let package: Table = lua.globals().get("package")?;
-    let dir = lib_dir.display().to_string();
-    package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua"))?;
-    package.set("cpath", "")?;
-    Ok(())
+    LoadError::Lua { path: path.to_owned(), message: callback::describe(e) }
 }
 
 impl Script {
@@ -101,13 +123,11 @@ impl Script {
     pub async fn load(path: &Path, shared: &Shared) -> Result<Self, LoadError> {
         let source = tokio::fs::read(path)
             .await
-            .map_err(|source| LoadError::Read {
-                path: path.to_owned(),
-                source,
-            })?;
+            .map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
         let name: Rc<str> = Rc::from(script_name(path));
-        let lua = Lua::new_with(StdLib::ALL_SAFE, LuaOptions::default())
-            .map_err(|e| lua_error(path, &e))?;
+        let sandbox = shared.sandbox(path);
+        let lua = sandbox.new_state().map_err(|e| lua_error(path, &e))?;
+        let deps = Deps::default();
         let subs = Rc::new(RefCell::new(Subscriptions::default()));
         let tasks = Rc::new(Tasks::default());
         let ctx = Context {
@@ -117,12 +137,15 @@ impl Script {
             subs: subs.clone(),
             tasks: tasks.clone(),
         };
-        let setup =
-            lua::register_all(&lua, ctx).and_then(|()| set_package_paths(&lua, &shared.lib_dir));
-        setup.map_err(|e| lua_error(path, &e))?;
+        let setup = lua::register_all(&lua, ctx)
+            .and_then(|()| sandbox.apply(&lua, &name, &deps))
+            .and_then(|()| Watchdog::install(&lua, shared.limits));
+        let dog = setup.map_err(|e| lua_error(path, &e))?;
+        lua.set_app_data(dog);
         let chunk = lua
             .load(&source[..])
             .set_name(format!("@{}", path.display()))
+            .set_mode(mlua::chunk::ChunkMode::Text)
             .into_function()
             .map_err(|e| lua_error(path, &e))?;
         if let Err(e) = callback::run(&lua, chunk, ()).await {
@@ -138,15 +161,8 @@ impl Script {
             tasks.clone(),
             rx,
         ));
-        Ok(Self {
-            name,
-            path: path.to_owned(),
-            lua,
-            subs,
-            tasks,
-            queue,
-            runner,
-        })
+        let source_hash = hash_source(&source);
+        Ok(Self { name, path: path.to_owned(), deps, source_hash, lua, subs, tasks, queue, runner })
     }
 
     /// Whether the script listens to events of this type.
@@ -166,30 +182,33 @@ impl Script {
         &self.lua
     }
 
-    /// Run the `unload` handlers, let running callbacks finish within `grace`, then stop everything.
+    /// Stop taking deliveries, finish the queued ones, run the `unload` handlers, let
+    /// running callbacks finish within `grace`, then stop everything.
     pub async fn unload(self, grace: std::time::Duration) {
-        let handlers = self.subs.borrow().lifecycle_handlers("unload");
+        let Self { name, lua, subs, tasks, queue, mut runner, .. } = self;
+        drop(queue);
+        let late = |what: &str| {
+            tracing::warn!(target: "script", script = &*name, "{what} still running after {grace:?}; stopped");
+        };
+        if tokio::time::timeout(grace, &mut runner).await.is_err() {
+            runner.abort();
+            late("queued events");
+        }
+        let handlers = subs.borrow().lifecycle_handlers("unload");
         for f in handlers {
-            let run = callback::run(&self.lua, f, ());
-            match tokio::time::timeout(grace, run).await {
-                Ok(r) => callback::report(&self.name, "unload handler", r),
-                Err(_) => {
-                    tracing::warn!(target: "script", script = &*self.name, "unload handler still running after {grace:?}; stopped")
-                }
+            match tokio::time::timeout(grace, callback::run(&lua, f, ())).await {
+                Ok(r) => callback::report(&name, "unload handler", r),
+                Err(_) => late("unload handler"),
             }
         }
-        self.runner.abort();
-        if tokio::time::timeout(grace, self.tasks.join_all())
-            .await
-            .is_err()
-        {
-            tracing::warn!(target: "script", script = &*self.name, "callbacks still running after {grace:?}; stopped");
+        if tokio::time::timeout(grace, tasks.join_all()).await.is_err() {
+            late("callbacks");
         }
-        self.tasks.abort_all();
-        self.subs.borrow_mut().clear();
+        tasks.abort_all();
+        subs.borrow_mut().clear();
         // Tasks hold Lua values: make sure they are gone before the state.
-        self.tasks.join_all().await;
-        drop(self.lua);
+        tasks.join_all().await;
+        drop(lua);
     }
 }
 
@@ -252,7 +271,7 @@ async fn deliver_event(
     for (id, filter) in waiters {
         let accepted = match filter {
             None => true,
-            Some(f) => match f.call::<Value>(table.clone()) {
+            Some(f) => match callback::call_now::<Value>(lua, &f, table.clone()) {
                 Ok(v) => !matches!(v, Value::Nil | Value::Boolean(false)),
                 Err(e) => {
                     callback::report(name, "bot.wait filter", Err(e));

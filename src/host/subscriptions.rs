@@ -63,12 +63,7 @@ impl Subscriptions {
         tx: oneshot::Sender<Value>,
     ) -> u64 {
         let id = self.id();
-        self.waiters.push(Waiter {
-            id,
-            name,
-            filter,
-            tx,
-        });
+        self.waiters.push(Waiter { id, name, filter, tx });
         id
     }
 
@@ -88,21 +83,13 @@ impl Subscriptions {
     /// The handlers for events of type `ty`, in the order they were added.
     #[must_use]
     pub fn handlers_for(&self, ty: &str) -> Vec<Function> {
-        self.handlers
-            .iter()
-            .filter(|h| matches(&h.name, ty))
-            .map(|h| h.func.clone())
-            .collect()
+        self.handlers.iter().filter(|h| matches(&h.name, ty)).map(|h| h.func.clone()).collect()
     }
 
     /// The handlers for a lifecycle name, which only exact names receive.
     #[must_use]
     pub fn lifecycle_handlers(&self, name: &str) -> Vec<Function> {
-        self.handlers
-            .iter()
-            .filter(|h| h.name == name)
-            .map(|h| h.func.clone())
-            .collect()
+        self.handlers.iter().filter(|h| h.name == name).map(|h| h.func.clone()).collect()
     }
 
     /// The waiters for events of type `ty`, oldest first, with their filters.

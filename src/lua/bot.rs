@@ -107,10 +107,7 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
                 let (tx, rx) = oneshot::channel();
                 let id = context(&lua)?.subs.borrow_mut().wait(name, filter, tx);
                 let got = match limit {
-                    Some(limit) => tokio::time::timeout(limit, rx)
-                        .await
-                        .ok()
-                        .and_then(Result::ok),
+                    Some(limit) => tokio::time::timeout(limit, rx).await.ok().and_then(Result::ok),
                     None => rx.await.ok(),
                 };
                 if got.is_none() {
@@ -123,13 +120,7 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
     m.set(
         "after",
         lua.create_function(|lua, (s, func): (f64, Function)| {
-            timer(
-                lua,
-                "bot.after callback",
-                seconds("bot.after", s)?,
-                None,
-                func,
-            )
+            timer(lua, "bot.after callback", seconds("bot.after", s)?, None, func)
         })?,
     )?;
     m.set(
@@ -137,9 +128,7 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, (s, func): (f64, Function)| {
             let period = seconds("bot.every", s)?;
             if period.is_zero() {
-                return Err(mlua::Error::runtime(
-                    "bot.every: seconds must be more than 0",
-                ));
+                return Err(mlua::Error::runtime("bot.every: seconds must be more than 0"));
             }
             timer(lua, "bot.every callback", period, Some(period), func)
         })?,

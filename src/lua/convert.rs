@@ -26,9 +26,7 @@ pub enum ConvertError {
 
 /// JSON null becomes `nil`, so a missing field reads as missing.
 fn options() -> SerializeOptions {
-    SerializeOptions::new()
-        .serialize_none_to_null(false)
-        .serialize_unit_to_null(false)
+    SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false)
 }
 
 /// A JSON value as a Lua value: objects and arrays become tables, null becomes nil.
@@ -62,9 +60,7 @@ fn float(n: f64) -> Result<Json, ConvertError> {
         #[allow(clippy::cast_possible_truncation)]
         return Ok(Json::from(n as i64));
     }
-    Number::from_f64(n)
-        .map(Json::Number)
-        .ok_or_else(|| ConvertError::BadNumber(n.to_string()))
+    Number::from_f64(n).map(Json::Number).ok_or_else(|| ConvertError::BadNumber(n.to_string()))
 }
 
 fn table(t: &Table, array_mt: &Table, depth: usize) -> Result<Json, ConvertError> {
@@ -91,9 +87,7 @@ fn table(t: &Table, array_mt: &Table, depth: usize) -> Result<Json, ConvertError
     if is_array {
         let mut out = Vec::with_capacity(len);
         for i in 1..=len {
-            let item: Value = t
-                .raw_get(i)
-                .map_err(|_| ConvertError::Unsupported("table"))?;
+            let item: Value = t.raw_get(i).map_err(|_| ConvertError::Unsupported("table"))?;
             out.push(convert(&item, array_mt, depth + 1)?);
         }
         return Ok(Json::Array(out));

@@ -24,9 +24,6 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     m.set("null", Value::NULL)?;
-    m.set(
-        "array",
-        lua.create_function(|lua, ()| convert::empty_array(lua))?,
-    )?;
+    m.set("array", lua.create_function(|lua, ()| convert::empty_array(lua))?)?;
     Ok(m)
 }

@@ -56,11 +56,7 @@ fn typed(ty: ValueType, v: Json) -> Result<Json, String> {
     if ty.accepts(&v) {
         Ok(v)
     } else {
-        Err(format!(
-            "expected {}, got {}",
-            ty.name(),
-            chain::kind_name(&v)
-        ))
+        Err(format!("expected {}, got {}", ty.name(), chain::kind_name(&v)))
     }
 }
 
@@ -162,21 +158,14 @@ fn resolve_target(
     call: &LuaCall,
     content: &mut Map<String, Json>,
 ) -> mlua::Result<()> {
-    let Some((pos, arg)) = call
-        .args
-        .iter()
-        .enumerate()
-        .find(|(_, a)| a.fill == Fill::CacheTarget)
+    let Some((pos, arg)) = call.args.iter().enumerate().find(|(_, a)| a.fill == Fill::CacheTarget)
     else {
         return Ok(());
     };
     if content.contains_key(arg.key) {
         return Ok(());
     }
-    let id = content
-        .get("messageId")
-        .and_then(Json::as_i64)
-        .unwrap_or_default();
+    let id = content.get("messageId").and_then(Json::as_i64).unwrap_or_default();
     let target = context(lua)?.targets.borrow().get(id);
     match target {
         Some(t) => {
@@ -194,9 +183,7 @@ fn resolve_target(
 
 /// The conversation a send went to: `target`, else `qq`, else `group`.
 fn send_conversation(content: &Map<String, Json>) -> Option<i64> {
-    ["target", "qq", "group"]
-        .iter()
-        .find_map(|k| content.get(*k).and_then(Json::as_i64))
+    ["target", "qq", "group"].iter().find_map(|k| content.get(*k).and_then(Json::as_i64))
 }
 
 /// `file:line` of the innermost script code on the stack: the line that made the call.
@@ -261,10 +248,9 @@ async fn perform(
     };
     match outcome {
         Ok(v) => {
-            if let (Some(id), Some(conv)) = (
-                v.as_i64().filter(|_| reply == Some(Reply::MessageId)),
-                conversation,
-            ) {
+            if let (Some(id), Some(conv)) =
+                (v.as_i64().filter(|_| reply == Some(Reply::MessageId)), conversation)
+            {
                 context(&lua)?.targets.borrow_mut().record(id, conv);
             }
             Ok((true, convert::to_lua(&lua, &v)?))
@@ -280,10 +266,7 @@ fn failed(
     msg: &str,
     place: Option<String>,
 ) -> mlua::Result<(bool, Value)> {
-    Ok((
-        false,
-        Value::Table(error_table(lua, label, code, msg, place)?),
-    ))
+    Ok((false, Value::Table(error_table(lua, label, code, msg, place)?)))
 }
 
 /// The raw function behind `mirai.<name>`.
@@ -332,11 +315,7 @@ fn generic_function(lua: &Lua) -> mlua::Result<Function> {
                 let content = built?;
                 let reply = commands::find(&command, sub.as_deref()).map(|c| c.reply);
                 let label = command.clone();
-                let call = Call {
-                    command,
-                    sub_command: sub,
-                    content: Json::Object(content),
-                };
+                let call = Call { command, sub_command: sub, content: Json::Object(content) };
                 perform(lua, call, reply, label, place).await
             }
         },
@@ -347,10 +326,7 @@ fn generic_function(lua: &Lua) -> mlua::Result<Function> {
 pub fn register(lua: &Lua) -> mlua::Result<Table> {
     let m = lua.create_table()?;
     let mt = lua.create_table()?;
-    mt.set(
-        "__tostring",
-        lua.create_function(|_, t: Table| error_text(&t))?,
-    )?;
+    mt.set("__tostring", lua.create_function(|_, t: Table| error_text(&t))?)?;
     let wrap: Function = lua.load(WRAP).set_name("=mirai").eval()?;
     for cmd in commands::COMMANDS {
         let Some(call) = cmd.lua.as_ref() else {
@@ -359,9 +335,6 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
         let raw = command_function(lua, cmd, call)?;
         m.set(call.name, wrap.call::<Function>((raw, &mt))?)?;
     }
-    m.set(
-        "call",
-        wrap.call::<Function>((generic_function(lua)?, &mt))?,
-    )?;
+    m.set("call", wrap.call::<Function>((generic_function(lua)?, &mt))?)?;
     Ok(m)
 }

@@ -241,93 +241,41 @@ pub fn find(name: &str, sub: Option<&str>) -> Option<&'static Command> {
 /// The command served at an HTTP method and path.
 #[must_use]
 pub fn by_route(method: HttpMethod, path: &str) -> Option<&'static Command> {
-    COMMANDS
-        .iter()
-        .find(|c| c.method == method && c.path == path)
+    COMMANDS.iter().find(|c| c.method == method && c.path == path)
 }
 
 /// The command behind the Lua function `name`.
 #[must_use]
 pub fn by_lua_name(name: &str) -> Option<&'static Command> {
-    COMMANDS
-        .iter()
-        .find(|c| c.lua.is_some_and(|l| l.name == name))
+    COMMANDS.iter().find(|c| c.lua.is_some_and(|l| l.name == name))
 }
 
 const fn req(key: &'static str, ty: ValueType) -> Param {
-    Param {
-        key,
-        ty,
-        need: Need::Required,
-    }
+    Param { key, ty, need: Need::Required }
 }
 const fn opt(key: &'static str, ty: ValueType) -> Param {
-    Param {
-        key,
-        ty,
-        need: Need::Optional,
-    }
+    Param { key, ty, need: Need::Optional }
 }
 const fn nul(key: &'static str, ty: ValueType) -> Param {
-    Param {
-        key,
-        ty,
-        need: Need::Nullable,
-    }
+    Param { key, ty, need: Need::Nullable }
 }
 const fn a(name: &'static str, key: &'static str) -> LuaArg {
-    LuaArg {
-        name,
-        key,
-        optional: false,
-        default: None,
-        fill: Fill::Value,
-    }
+    LuaArg { name, key, optional: false, default: None, fill: Fill::Value }
 }
 const fn o(name: &'static str, key: &'static str) -> LuaArg {
-    LuaArg {
-        name,
-        key,
-        optional: true,
-        default: None,
-        fill: Fill::Value,
-    }
+    LuaArg { name, key, optional: true, default: None, fill: Fill::Value }
 }
 const fn d(name: &'static str, key: &'static str, default: Default) -> LuaArg {
-    LuaArg {
-        name,
-        key,
-        optional: true,
-        default: Some(default),
-        fill: Fill::Value,
-    }
+    LuaArg { name, key, optional: true, default: Some(default), fill: Fill::Value }
 }
 const fn chain(name: &'static str, key: &'static str) -> LuaArg {
-    LuaArg {
-        name,
-        key,
-        optional: false,
-        default: None,
-        fill: Fill::Chain,
-    }
+    LuaArg { name, key, optional: false, default: None, fill: Fill::Chain }
 }
 const fn cached_target() -> LuaArg {
-    LuaArg {
-        name: "target",
-        key: "target",
-        optional: true,
-        default: None,
-        fill: Fill::CacheTarget,
-    }
+    LuaArg { name: "target", key: "target", optional: true, default: None, fill: Fill::CacheTarget }
 }
 const fn merge(name: &'static str) -> LuaArg {
-    LuaArg {
-        name,
-        key: "",
-        optional: true,
-        default: None,
-        fill: Fill::Merge,
-    }
+    LuaArg { name, key: "", optional: true, default: None, fill: Fill::Merge }
 }
 const fn lua(name: &'static str, args: &'static [LuaArg]) -> Option<LuaCall> {
     Some(LuaCall { name, args })
@@ -383,13 +331,8 @@ const fn sessionless(mut c: Command) -> Command {
 }
 
 const QUEUE: &[Param] = &[opt("count", Int)];
-const FILE_LOC: [Param; 5] = [
-    opt("id", STR),
-    opt("path", STR),
-    opt("target", Long),
-    opt("group", Long),
-    opt("qq", Long),
-];
+const FILE_LOC: [Param; 5] =
+    [opt("id", STR), opt("path", STR), opt("target", Long), opt("group", Long), opt("qq", Long)];
 const RESP: &[Param] = &[
     req("eventId", Long),
     req("fromId", Long),
@@ -610,11 +553,7 @@ mod tests {
     fn every_command_is_unique() {
         for (i, c) in COMMANDS.iter().enumerate() {
             for other in &COMMANDS[i + 1..] {
-                assert!(
-                    !(c.name == other.name && c.sub == other.sub),
-                    "{} twice",
-                    c.label()
-                );
+                assert!(!(c.name == other.name && c.sub == other.sub), "{} twice", c.label());
                 assert!(
                     !(c.path == other.path && c.method == other.method),
                     "{} {} twice",
@@ -647,12 +586,7 @@ mod tests {
     #[test]
     fn path_follows_the_name() {
         for c in COMMANDS {
-            assert_eq!(
-                c.path,
-                format!("/{}", c.name.replace('_', "/")),
-                "{}",
-                c.name
-            );
+            assert_eq!(c.path, format!("/{}", c.name.replace('_', "/")), "{}", c.name);
         }
     }
 }

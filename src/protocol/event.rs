@@ -97,11 +97,8 @@ impl Event {
     #[must_use]
     pub fn conversation(&self) -> Option<i64> {
         let v = &self.0;
-        let id = |path: &[&str]| {
-            path.iter()
-                .try_fold(v, |cur, k| cur.get(*k))
-                .and_then(Value::as_i64)
-        };
+        let id =
+            |path: &[&str]| path.iter().try_fold(v, |cur, k| cur.get(*k)).and_then(Value::as_i64);
         match self.kind() {
             "GroupMessage" => id(&["sender", "group", "id"]),
             "FriendMessage" | "TempMessage" | "StrangerMessage" | "OtherClientMessage" => {

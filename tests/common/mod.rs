@@ -45,10 +45,12 @@ pub async fn start_with(cfg: SimConfig, scripts: &[(&str, &str)]) -> Bot {
     let sim = Sim::start(cfg).await.expect("sim starts");
     sim.world(|w| w.add_friend(REPORTER, "reporter"));
     let dir = script_dir(scripts);
-    let opts = WsOptions::new(sim.ws_url(), Secret::new(sim.config().verify_key.clone()), sim.config().qq);
+    let opts =
+        WsOptions::new(sim.ws_url(), Secret::new(sim.config().verify_key.clone()), sim.config().qq);
     let (adapter, link) = WsAdapter::connect(opts).await.expect("connects");
     let dyn_adapter: Arc<dyn Adapter> = adapter.clone();
-    let (host, ready) = HostThread::spawn(HostOptions::new(dir.path()), dyn_adapter, link).expect("host starts");
+    let (host, ready) =
+        HostThread::spawn(HostOptions::new(dir.path()), dyn_adapter, link).expect("host starts");
     let scripts = ready.await.expect("host ready");
     Bot { sim, adapter, host: Some(host), dir, scripts }
 }
