@@ -53,7 +53,10 @@ pub fn normalize(v: Value) -> Result<Value, ChainError> {
             .map(|(i, item)| match item {
                 Value::String(s) => Ok(plain(&s)),
                 Value::Object(o) if is_element(&o) => Ok(Value::Object(o)),
-                other => Err(ChainError::BadItem { index: i + 1, found: kind_name(&other) }),
+                other => Err(ChainError::BadItem {
+                    index: i + 1,
+                    found: kind_name(&other),
+                }),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
@@ -81,13 +84,28 @@ mod tests {
 
     #[test]
     fn strings_elements_and_lists_become_chains() {
-        assert_eq!(normalize(json!("hi")).unwrap(), json!([{"type": "Plain", "text": "hi"}]));
-        assert_eq!(normalize(json!({"type": "AtAll"})).unwrap(), json!([{"type": "AtAll"}]));
+        assert_eq!(
+            normalize(json!("hi")).unwrap(),
+            json!([{"type": "Plain", "text": "hi"}])
+        );
+        assert_eq!(
+            normalize(json!({"type": "AtAll"})).unwrap(),
+            json!([{"type": "AtAll"}])
+        );
         assert_eq!(
             normalize(json!([{"type": "At", "target": 1}, " hi"])).unwrap(),
             json!([{"type": "At", "target": 1}, {"type": "Plain", "text": " hi"}])
         );
-        assert_eq!(normalize(json!([1])), Err(ChainError::BadItem { index: 1, found: "number" }));
-        assert_eq!(normalize(json!(true)), Err(ChainError::NotAChain("boolean")));
+        assert_eq!(
+            normalize(json!([1])),
+            Err(ChainError::BadItem {
+                index: 1,
+                found: "number"
+            })
+        );
+        assert_eq!(
+            normalize(json!(true)),
+            Err(ChainError::NotAChain("boolean"))
+        );
     }
 }

@@ -73,7 +73,9 @@ impl ValueType {
             Self::Bool => v.is_boolean(),
             Self::String => v.is_string(),
             Self::Object => v.is_object(),
-            Self::Chain => matches!(v, V::Array(a) if a.iter().all(|e| e.get("type").is_some_and(V::is_string))),
+            Self::Chain => {
+                matches!(v, V::Array(a) if a.iter().all(|e| e.get("type").is_some_and(V::is_string)))
+            }
             Self::LongList => matches!(v, V::Array(a) if a.iter().all(|e| e.as_i64().is_some())),
             Self::StringList => matches!(v, V::Array(a) if a.iter().all(V::is_string)),
             Self::File => false,
@@ -239,7 +241,9 @@ pub fn find(name: &str, sub: Option<&str>) -> Option<&'static Command> {
 /// The command served at an HTTP method and path.
 #[must_use]
 pub fn by_route(method: HttpMethod, path: &str) -> Option<&'static Command> {
-    COMMANDS.iter().find(|c| c.method == method && c.path == path)
+    COMMANDS
+        .iter()
+        .find(|c| c.method == method && c.path == path)
 }
 
 /// The command behind the Lua function `name`.
@@ -251,31 +255,79 @@ pub fn by_lua_name(name: &str) -> Option<&'static Command> {
 }
 
 const fn req(key: &'static str, ty: ValueType) -> Param {
-    Param { key, ty, need: Need::Required }
+    Param {
+        key,
+        ty,
+        need: Need::Required,
+    }
 }
 const fn opt(key: &'static str, ty: ValueType) -> Param {
-    Param { key, ty, need: Need::Optional }
+    Param {
+        key,
+        ty,
+        need: Need::Optional,
+    }
 }
 const fn nul(key: &'static str, ty: ValueType) -> Param {
-    Param { key, ty, need: Need::Nullable }
+    Param {
+        key,
+        ty,
+        need: Need::Nullable,
+    }
 }
 const fn a(name: &'static str, key: &'static str) -> LuaArg {
-    LuaArg { name, key, optional: false, default: None, fill: Fill::Value }
+    LuaArg {
+        name,
+        key,
+        optional: false,
+        default: None,
+        fill: Fill::Value,
+    }
 }
 const fn o(name: &'static str, key: &'static str) -> LuaArg {
-    LuaArg { name, key, optional: true, default: None, fill: Fill::Value }
+    LuaArg {
+        name,
+        key,
+        optional: true,
+        default: None,
+        fill: Fill::Value,
+    }
 }
 const fn d(name: &'static str, key: &'static str, default: Default) -> LuaArg {
-    LuaArg { name, key, optional: true, default: Some(default), fill: Fill::Value }
+    LuaArg {
+        name,
+        key,
+        optional: true,
+        default: Some(default),
+        fill: Fill::Value,
+    }
 }
 const fn chain(name: &'static str, key: &'static str) -> LuaArg {
-    LuaArg { name, key, optional: false, default: None, fill: Fill::Chain }
+    LuaArg {
+        name,
+        key,
+        optional: false,
+        default: None,
+        fill: Fill::Chain,
+    }
 }
 const fn cached_target() -> LuaArg {
-    LuaArg { name: "target", key: "target", optional: true, default: None, fill: Fill::CacheTarget }
+    LuaArg {
+        name: "target",
+        key: "target",
+        optional: true,
+        default: None,
+        fill: Fill::CacheTarget,
+    }
 }
 const fn merge(name: &'static str) -> LuaArg {
-    LuaArg { name, key: "", optional: true, default: None, fill: Fill::Merge }
+    LuaArg {
+        name,
+        key: "",
+        optional: true,
+        default: None,
+        fill: Fill::Merge,
+    }
 }
 const fn lua(name: &'static str, args: &'static [LuaArg]) -> Option<LuaCall> {
     Some(LuaCall { name, args })
@@ -301,7 +353,19 @@ const fn cmd(
         Get => Query,
         Post => Json,
     };
-    Command { name, sub, method, path, encoding, session: true, transport: Transport::Both, params, reply, lua, doc }
+    Command {
+        name,
+        sub,
+        method,
+        path,
+        encoding,
+        session: true,
+        transport: Transport::Both,
+        params,
+        reply,
+        lua,
+        doc,
+    }
 }
 
 const fn http_only(mut c: Command) -> Command {
@@ -410,7 +474,8 @@ const TABLE: [Command; 60] = [
         lua("sendGroupMessage", &[a("group", "target"), chain("chain", "messageChain"), o("quote", "quote")]),
         "Send a message to a group; returns its message id."),
     cmd("sendTempMessage", None, Post, "/sendTempMessage",
-        &[req("qq", Long), req("group", Long), opt("quote", Int), req("messageChain", Chain)], SEND_RESULT,
+        // The server takes both as optional and answers code 5 when either is missing.
+        &[opt("qq", Long), opt("group", Long), opt("quote", Int), req("messageChain", Chain)], SEND_RESULT,
         lua("sendTempMessage", &[a("qq", "qq"), a("group", "group"), chain("chain", "messageChain"), o("quote", "quote")]),
         "Send a temporary message to a group member; returns its message id."),
     cmd("sendOtherClientMessage", None, Post, "/sendOtherClientMessage",
@@ -546,8 +611,17 @@ mod tests {
     fn every_command_is_unique() {
         for (i, c) in COMMANDS.iter().enumerate() {
             for other in &COMMANDS[i + 1..] {
-                assert!(!(c.name == other.name && c.sub == other.sub), "{} twice", c.label());
-                assert!(!(c.path == other.path && c.method == other.method), "{} {} twice", c.path, c.name);
+                assert!(
+                    !(c.name == other.name && c.sub == other.sub),
+                    "{} twice",
+                    c.label()
+                );
+                assert!(
+                    !(c.path == other.path && c.method == other.method),
+                    "{} {} twice",
+                    c.path,
+                    c.name
+                );
             }
         }
     }
@@ -558,7 +632,13 @@ mod tests {
             let Some(l) = c.lua else { continue };
             for arg in l.args {
                 if arg.fill != Fill::Merge {
-                    assert!(c.param(arg.key).is_some(), "{}: {} fills unknown key {}", l.name, arg.name, arg.key);
+                    assert!(
+                        c.param(arg.key).is_some(),
+                        "{}: {} fills unknown key {}",
+                        l.name,
+                        arg.name,
+                        arg.key
+                    );
                 }
             }
             assert!(by_lua_name(l.name).is_some());
@@ -568,7 +648,12 @@ mod tests {
     #[test]
     fn path_follows_the_name() {
         for c in COMMANDS {
-            assert_eq!(c.path, format!("/{}", c.name.replace('_', "/")), "{}", c.name);
+            assert_eq!(
+                c.path,
+                format!("/{}", c.name.replace('_', "/")),
+                "{}",
+                c.name
+            );
         }
     }
 }

@@ -107,9 +107,10 @@ impl Event {
             "FriendMessage" | "TempMessage" | "StrangerMessage" | "OtherClientMessage" => {
                 id(&["sender", "id"])
             }
-            "GroupSyncMessage" | "FriendSyncMessage" | "TempSyncMessage" | "StrangerSyncMessage" => {
-                id(&["subject", "id"])
-            }
+            "GroupSyncMessage"
+            | "FriendSyncMessage"
+            | "TempSyncMessage"
+            | "StrangerSyncMessage" => id(&["subject", "id"]),
             _ => None,
         }
     }

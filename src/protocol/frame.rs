@@ -61,7 +61,9 @@ pub fn parse_incoming(text: &str) -> Result<Incoming, FrameError> {
         Some(Value::Number(n)) => n.to_string(),
         _ => return Ok(Incoming::Bare(Value::Object(o))),
     };
-    let data = o.remove("data").ok_or_else(|| FrameError::NoData(sync_id.clone()))?;
+    let data = o
+        .remove("data")
+        .ok_or_else(|| FrameError::NoData(sync_id.clone()))?;
     if sync_id == PUSH_SYNC_ID {
         Ok(Incoming::Push(data))
     } else {
@@ -95,7 +97,10 @@ pub fn failure(body: &Value) -> Option<Failure> {
         return None;
     }
     let msg = body.get("msg").and_then(Value::as_str).unwrap_or_default();
-    Some(Failure { code, msg: msg.to_owned() })
+    Some(Failure {
+        code,
+        msg: msg.to_owned(),
+    })
 }
 
 /// What a response gives back, by the command's reply kind; `None` guesses.
@@ -103,7 +108,8 @@ pub fn outcome(reply: Option<Reply>, mut body: Value) -> Result<Value, Failure> 
     if let Some(f) = failure(&body) {
         return Err(f);
     }
-    let take = |body: &mut Value, key: &str| body.get_mut(key).map(Value::take).unwrap_or(Value::Null);
+    let take =
+        |body: &mut Value, key: &str| body.get_mut(key).map(Value::take).unwrap_or(Value::Null);
     Ok(match reply {
         Some(Reply::Status) => Value::Null,
         Some(Reply::Data) => take(&mut body, "data"),
@@ -136,19 +142,31 @@ mod tests {
         );
         assert_eq!(
             parse_incoming(r#"{"syncId":7,"data":1}"#).unwrap(),
-            Incoming::Reply { sync_id: "7".into(), data: json!(1) }
+            Incoming::Reply {
+                sync_id: "7".into(),
+                data: json!(1)
+            }
         );
-        assert!(matches!(parse_incoming(r#"{"code":400,"msg":"x"}"#).unwrap(), Incoming::Bare(_)));
+        assert!(matches!(
+            parse_incoming(r#"{"code":400,"msg":"x"}"#).unwrap(),
+            Incoming::Bare(_)
+        ));
         assert!(parse_incoming("[").is_err());
     }
 
     #[test]
     fn outcomes_follow_the_reply_kind() {
         let sent = json!({"code": 0, "msg": "success", "messageId": 5});
-        assert_eq!(outcome(Some(Reply::MessageId), sent.clone()).unwrap(), json!(5));
+        assert_eq!(
+            outcome(Some(Reply::MessageId), sent.clone()).unwrap(),
+            json!(5)
+        );
         assert_eq!(outcome(None, sent).unwrap(), json!(5));
         let err = outcome(Some(Reply::Bare), json!({"code": 5, "msg": "x"})).unwrap_err();
         assert_eq!(err.status(), StatusCode::TargetNotFound);
-        assert_eq!(outcome(None, json!({"code": 0, "msg": "success"})).unwrap(), Value::Null);
+        assert_eq!(
+            outcome(None, json!({"code": 0, "msg": "success"})).unwrap(),
+            Value::Null
+        );
     }
 }
