@@ -557,6 +557,12 @@ impl Sim {
         self.inner.sessions().len()
     }
 
+    /// How many WebSockets are attached to sessions.
+    #[must_use]
+    pub fn socket_count(&self) -> usize {
+        self.inner.sessions().socket_count()
+    }
+
     /// Wait until `cond` holds, re-checking on every change, for at most `within`.
     pub async fn wait_for(
         &self,

@@ -133,6 +133,12 @@ impl Sessions {
         self.map.len()
     }
 
+    /// How many sockets are attached.
+    #[must_use]
+    pub fn socket_count(&self) -> usize {
+        self.map.values().map(|s| s.sockets.len()).sum()
+    }
+
     fn fresh_key(&self) -> String {
         loop {
             let key: String = std::iter::repeat_with(fastrand::alphanumeric)
