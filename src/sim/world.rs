@@ -396,8 +396,8 @@ impl Group {
             json!({
                 "name": node.name, "id": node.id, "path": self.file_path(id), "parent": parent,
                 "contact": self.to_json(), "isFile": false, "isDictionary": true, "isDirectory": true,
-                "size": 0, "sha1": null, "md5": null, "uploaderId": node.uploader_id,
-                "uploadTime": node.upload_time, "lastModifyTime": node.last_modify_time, "downloadInfo": null,
+                "size": 0, "sha1": null, "md5": null, "uploaderId": null,
+                "uploadTime": null, "lastModifyTime": null, "downloadInfo": null,
             })
         }
     }
