@@ -57,7 +57,7 @@ async fn handshake_failures_send_one_frame_then_close() {
         refused(&sim, "verifyKey=wrong&qq=10000").await,
         json!({"code": 1, "msg": "Auth Key错误"})
     );
-    assert_eq!(refused(&sim, &format!("qq=10000")).await["code"], 1);
+    assert_eq!(refused(&sim, "qq=10000").await["code"], 1);
     assert_eq!(
         refused(&sim, &format!("verifyKey={KEY}&qq=4242")).await,
         json!({"code": 2, "msg": "指定Bot不存在"})
