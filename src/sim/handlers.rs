@@ -20,7 +20,7 @@ pub const VERSION: &str = "2.10.0";
 /// The most seconds a member can be muted (30 days).
 const MAX_MUTE: i64 = 30 * 24 * 3600;
 
-/// Who is calling: the session and its bot.
+/// Who is calling.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     /// The session key.

@@ -15,6 +15,7 @@ mod session;
 mod world;
 mod ws;
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
@@ -139,6 +140,11 @@ struct Inner {
     server: Mutex<Option<JoinHandle<()>>>,
 }
 
+thread_local! {
+    /// Set while a `wait_for` condition runs: what it looks at is not a change.
+    static IN_CONDITION: Cell<bool> = const { Cell::new(false) };
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -154,6 +160,9 @@ impl Inner {
 
     /// Wake everyone waiting for a change.
     fn bump(&self) {
+        if IN_CONDITION.with(Cell::get) {
+            return;
+        }
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -564,6 +573,8 @@ impl Sim {
     }
 
     /// Wait until `cond` holds, re-checking on every change, for at most `within`.
+    ///
+    /// `cond` may look at the world with [`Sim::world`]; that does not count as a change.
     pub async fn wait_for(
         &self,
         within: Duration,
@@ -574,13 +585,13 @@ impl Sim {
         let mut rx = self.inner.changed.subscribe();
         loop {
             rx.borrow_and_update();
-            if cond(self) {
+            if self.holds(&cond) {
                 return Ok(());
             }
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) | Err(_) => {
-                    return if cond(self) {
+                    return if self.holds(&cond) {
                         Ok(())
                     } else {
                         Err(WaitTimeout {
@@ -591,6 +602,18 @@ impl Sim {
                 }
             }
         }
+    }
+
+    fn holds(&self, cond: &impl Fn(&Self) -> bool) -> bool {
+        struct Looking;
+        impl Drop for Looking {
+            fn drop(&mut self) {
+                IN_CONDITION.with(|c| c.set(false));
+            }
+        }
+        IN_CONDITION.with(|c| c.set(true));
+        let _looking = Looking;
+        cond(self)
     }
 
     /// Stop serving: close every socket and wait for the server to end.
