@@ -12,7 +12,7 @@ mod error;
 mod handlers;
 mod http;
 mod session;
-mod world;
+pub mod world;
 mod ws;
 
 use std::cell::Cell;
