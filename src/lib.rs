@@ -6,3 +6,4 @@ pub mod config;
 pub mod host;
 pub mod lua;
 pub mod protocol;
+pub mod sim;
