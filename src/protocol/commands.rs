@@ -417,7 +417,8 @@ const TABLE: [Command; 60] = [
         lua("sendGroupMessage", &[a("group", "target"), chain("chain", "messageChain"), o("quote", "quote")]),
         "Send a message to a group; returns its message id."),
     cmd("sendTempMessage", None, Post, "/sendTempMessage",
-        &[req("qq", Long), req("group", Long), opt("quote", Int), req("messageChain", Chain)], SEND_RESULT,
+        // The server takes both as optional and answers code 5 when either is missing.
+        &[opt("qq", Long), opt("group", Long), opt("quote", Int), req("messageChain", Chain)], SEND_RESULT,
         lua("sendTempMessage", &[a("qq", "qq"), a("group", "group"), chain("chain", "messageChain"), o("quote", "quote")]),
         "Send a temporary message to a group member; returns its message id."),
     cmd("sendOtherClientMessage", None, Post, "/sendOtherClientMessage",
