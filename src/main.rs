@@ -27,17 +27,37 @@ enum Command {
         #[arg(default_value = "scripts")]
         dir: PathBuf,
     },
+    /// Run the scripts against the built-in simulator and chat with the bot in the terminal.
+    Sandbox {
+        /// The scripts folder.
+        #[arg(default_value = "scripts")]
+        dir: PathBuf,
+    },
+    /// Serve a mirai-api-http 2.x simulator for any client to try.
+    Sim {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The verify key clients must send.
+        #[arg(long)]
+        verify_key: Option<String>,
+        /// The bot account's QQ number.
+        #[arg(long)]
+        qq: Option<i64>,
+    },
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAHUA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    // In the sandbox the chat is the output: keep the log to what goes wrong and what scripts say.
+    let quiet = matches!(cli.command, None | Some(Command::Sandbox { .. }));
+    init_logging(if quiet { "warn,script=info" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -48,7 +68,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Run { config }) => runtime.block_on(mahua::cli::run(&config)),
         Some(Command::Check { dir }) => runtime.block_on(mahua::cli::check(&dir)),
-        None => runtime.block_on(mahua::cli::run(&PathBuf::from("mahua.toml"))),
+        Some(Command::Sandbox { dir }) => runtime.block_on(mahua::cli::sandbox(&dir)),
+        Some(Command::Sim { port, verify_key, qq }) => {
+            runtime.block_on(mahua::cli::sim(port, verify_key, qq))
+        }
+        None => runtime.block_on(mahua::cli::sandbox(&PathBuf::from("scripts"))),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,7 @@
 //! What the subcommands do, kept out of `main.rs` so tests can call them.
 
+pub mod sandbox;
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,7 +11,8 @@ use anyhow::{bail, Context as _};
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::{AdapterKind, Config};
-use crate::host::{self, HostThread};
+use crate::host::{self, HostOptions, HostThread};
+use crate::sim::SimConfig;
 
 /// Resolve when Ctrl-C or SIGTERM arrives.
 pub async fn shutdown_signal() {
@@ -71,4 +74,27 @@ pub async fn check(dir: &Path) -> anyhow::Result<ExitCode> {
     }
     println!("{count} script(s) checked, {} with errors", errors.len());
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `mahua sim`: serve the simulator until Ctrl-C.
+pub async fn sim(
+    port: u16,
+    verify_key: Option<String>,
+    qq: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let mut cfg = SimConfig::default();
+    if let Some(k) = verify_key {
+        cfg.verify_key = k;
+    }
+    if let Some(q) = qq {
+        cfg.qq = q;
+    }
+    crate::sim::serve(cfg, port).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mahua sandbox`: the scripts of `dir` against the simulator, with a terminal chat.
+pub async fn sandbox(dir: &Path) -> anyhow::Result<ExitCode> {
+    sandbox::run(HostOptions::new(dir)).await?;
+    Ok(ExitCode::SUCCESS)
 }
