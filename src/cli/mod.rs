@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _};
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::{AdapterKind, Config};
-use crate::host::{self, HostOptions, HostThread};
+use crate::host::{self, HostOptions, RunningHost};
 use crate::sim::SimConfig;
 
 /// Resolve when Ctrl-C or SIGTERM arrives.
@@ -52,8 +52,7 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let (adapter, link) = WsAdapter::connect(opts).await?;
     let adapter: Arc<dyn Adapter> = adapter;
     let host_opts = cfg.host_options();
-    let (host, ready) = HostThread::spawn(host_opts, adapter.clone(), link)
-        .context("cannot start the script host")?;
+    let (host, ready) = RunningHost::spawn(host_opts, adapter.clone(), link);
     if let Ok(names) = ready.await {
         tracing::info!("running {} script(s): {}", names.len(), names.join(", "));
     }

@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::Secret;
-use crate::host::{HostOptions, HostThread};
+use crate::host::{HostOptions, RunningHost};
 use crate::sim::{Sim, SimConfig, DEFAULT_FRIEND, DEFAULT_GROUP};
 
 /// The member the user speaks as in the group.
@@ -45,7 +45,7 @@ pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
     let (adapter, link) = WsAdapter::connect(opts).await?;
     let dyn_adapter: Arc<dyn Adapter> = adapter.clone();
     let dir = scripts.scripts_dir.clone();
-    let (host, ready) = HostThread::spawn(scripts, dyn_adapter, link)?;
+    let (host, ready) = RunningHost::spawn(scripts, dyn_adapter, link);
     let names = ready.await.unwrap_or_default();
     println!(
         "mahua sandbox: {} script(s) from {}: {}",

@@ -51,9 +51,10 @@ pub async fn start(
     args: impl IntoLuaMulti,
 ) {
     let fut = lua.create_thread(func).and_then(|thread| thread.into_async::<MultiValue>(args));
-    let mut fut = match fut {
-        Ok(f) => Box::pin(f),
-        Err(e) => return report(&script, &what, Err(e)),
+    let mut fut = match (fut, watchdog(lua)) {
+        (Ok(f), Some(dog)) => Box::pin(dog.watch(f)),
+        (Ok(f), None) => Box::pin(Watchdog::unwatched().watch(f)),
+        (Err(e), _) => return report(&script, &what, Err(e)),
     };
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
     match first {

@@ -97,13 +97,24 @@ impl Watchdog {
         Ok(Self { clock })
     }
 
+    /// A watchdog that never stops anything (for states without limits).
+    #[must_use]
+    pub fn unwatched() -> Self {
+        let clock =
+            Clock { deadline: Cell::new(None), limit: Duration::MAX, tripped: Cell::new(false) };
+        Self { clock: Rc::new(clock) }
+    }
+
     /// Start timing a slice of Lua work, unless one is already being timed.
     #[must_use]
     pub fn slice(&self) -> Slice {
         if self.clock.deadline.get().is_some() {
             return Slice { dog: None };
         }
-        self.clock.deadline.set(Some(Instant::now() + self.clock.limit));
+        let Some(deadline) = Instant::now().checked_add(self.clock.limit) else {
+            return Slice { dog: None };
+        };
+        self.clock.deadline.set(Some(deadline));
         Slice { dog: Some(self.clone()) }
     }
 
@@ -125,5 +136,34 @@ impl<F: Future> Future for Watched<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let _slice = self.dog.slice();
         self.inner.as_mut().poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn run(lua: &Lua, dog: &Watchdog, code: &str) -> mlua::Result<()> {
+        let f = lua.load(code).into_function()?;
+        let fut = lua.create_thread(f)?.into_async::<()>(())?;
+        dog.watch(fut).await
+    }
+
+    #[tokio::test]
+    async fn loops_are_stopped_every_time() {
+        let lua = Lua::new();
+        let dog = Watchdog::install(
+            &lua,
+            Limits { memory: 16 << 20, run_time: Duration::from_millis(50) },
+        )
+        .unwrap();
+        run(&lua, &dog, "return 1").await.unwrap();
+        for _ in 0..3 {
+            let e = run(&lua, &dog, "while true do end").await.unwrap_err();
+            assert!(e.to_string().contains("without yielding"), "{e}");
+        }
+        let f: mlua::Function = lua.load("return function() while true do end end").eval().unwrap();
+        let fut = lua.create_thread(f).unwrap().into_async::<()>(()).unwrap();
+        assert!(dog.watch(fut).await.is_err());
     }
 }

@@ -9,12 +9,10 @@ pub mod targets;
 pub mod tasks;
 pub mod watch;
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -22,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::adapter::{Adapter, LinkEvent, Offline};
 use limits::Limits;
-use script::{hash_source, script_name, Delivery, LoadError, Script, Shared};
+use script::{hash_source, script_name, Delivery, LoadError, ScriptHandle, Shared};
 use targets::TargetCache;
 
 /// How the host finds and treats scripts.
@@ -62,7 +60,7 @@ impl HostOptions {
     fn shared(&self, adapter: Arc<dyn Adapter>) -> Shared {
         Shared {
             adapter,
-            targets: Rc::new(RefCell::new(TargetCache::default())),
+            targets: Arc::new(Mutex::new(TargetCache::default())),
             lib_dir: self.scripts_dir.join("lib"),
             data_dir: self.data_dir.clone(),
             trusted: self.trusted.clone().into(),
@@ -88,105 +86,192 @@ pub struct Host {
     opts: HostOptions,
     shared: Shared,
     /// Loaded scripts by file name.
-    scripts: BTreeMap<String, Script>,
+    scripts: BTreeMap<String, ScriptHandle>,
     /// Unloads of replaced versions still finishing.
     retiring: tokio::task::JoinSet<()>,
+    /// The file watch, once started.
+    watcher: Option<watch::Watcher>,
+    /// Where loads and reloads are reported.
+    events: Option<mpsc::UnboundedSender<HostEvent>>,
+    /// Loads in flight.
+    loading: tokio::task::JoinSet<Pending>,
+    /// The latest reload asked for, per script: only its result is applied.
+    generations: HashMap<String, u64>,
+}
+
+/// What a load in flight found.
+enum Outcome {
+    /// The file is gone.
+    Missing,
+    /// The file is as the running version was loaded from.
+    Unchanged,
+    /// The file could not be read.
+    Unreadable(std::io::Error),
+    /// The new version loaded.
+    Loaded(ScriptHandle),
+    /// The new version failed to load.
+    Failed(LoadError),
+}
+
+/// A finished load, to be applied by the host.
+struct Pending {
+    name: String,
+    generation: u64,
+    took: Duration,
+    outcome: Outcome,
 }
 
 impl Host {
     /// Load every script; one that fails is logged and left out.
     pub async fn start(opts: HostOptions, adapter: Arc<dyn Adapter>) -> Self {
+        Self::start_with_events(opts, adapter, None).await
+    }
+
+    /// As `start`, reporting loads and reloads to `events`.
+    pub async fn start_with_events(
+        opts: HostOptions,
+        adapter: Arc<dyn Adapter>,
+        events: Option<mpsc::UnboundedSender<HostEvent>>,
+    ) -> Self {
         let shared = opts.shared(adapter);
-        let mut host =
-            Self { opts, shared, scripts: BTreeMap::new(), retiring: tokio::task::JoinSet::new() };
-        let files = match script_files(&host.opts.scripts_dir) {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!(
-                    "cannot read the scripts folder {}: {e}",
-                    host.opts.scripts_dir.display()
-                );
-                Vec::new()
-            }
+        let mut host = Self {
+            opts,
+            shared,
+            scripts: BTreeMap::new(),
+            retiring: tokio::task::JoinSet::new(),
+            watcher: None,
+            events,
+            loading: tokio::task::JoinSet::new(),
+            generations: HashMap::new(),
         };
+        let dir = host.opts.scripts_dir.clone();
+        let files = script_files(&dir).unwrap_or_else(|e| {
+            tracing::error!("cannot read the scripts folder {}: {e}", dir.display());
+            Vec::new()
+        });
         for path in files {
-            host.reload(&script_name(&path), false).await;
+            host.reload(&script_name(&path), false);
         }
+        host.settle().await;
         if host.scripts.is_empty() {
-            tracing::warn!(
-                "no scripts running; put a .lua file in {}",
-                host.opts.scripts_dir.display()
-            );
+            tracing::warn!("no scripts running; put a .lua file in {}", dir.display());
         }
         host
     }
 
-    /// Bring the script `name` in line with its file: load, reload or unload it.
-    /// A version that fails to load is reported and the running one kept.
-    pub async fn reload(&mut self, name: &str, force: bool) {
+    /// Bring the script `name` in line with its file: load, reload or unload it, in the
+    /// background; events keep going to the running version until the new one is ready.
+    pub fn reload(&mut self, name: &str, force: bool) {
+        let generation = self.generations.entry(name.to_owned()).or_default();
+        *generation += 1;
+        let generation = *generation;
         let path = self.opts.scripts_dir.join(name);
-        let started = Instant::now();
-        let source = match tokio::fs::read(&path).await {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let old_hash = if force { None } else { self.scripts.get(name).map(|s| s.source_hash) };
+        let shared = self.shared.clone();
+        let name = name.to_owned();
+        self.loading.spawn(async move {
+            let started = Instant::now();
+            let outcome = match tokio::fs::read(&path).await {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::Missing,
+                Err(e) => Outcome::Unreadable(e),
+                Ok(source) if old_hash == Some(hash_source(&source)) => Outcome::Unchanged,
+                Ok(_) => match ScriptHandle::start(&path, &shared).await {
+                    Ok(s) => Outcome::Loaded(s),
+                    Err(e) => Outcome::Failed(e),
+                },
+            };
+            Pending { name, generation, took: started.elapsed(), outcome }
+        });
+    }
+
+    /// Apply a finished load: swap versions, or report why not.
+    fn finish(&mut self, done: Pending) {
+        let Pending { name, generation, took, outcome } = done;
+        let name = name.as_str();
+        if self.generations.get(name) != Some(&generation) {
+            // A newer change to the same file is on its way; this version is already stale.
+            if let Outcome::Loaded(stale) = outcome {
+                self.retire(stale);
+            }
+            return;
+        }
+        let ms = took.as_secs_f64() * 1e3;
+        match outcome {
+            Outcome::Unchanged => {}
+            Outcome::Missing => {
                 if let Some(old) = self.scripts.remove(name) {
                     self.retire(old);
                     tracing::info!(script = name, "unloaded (file removed)");
+                    self.report(HostEvent::Unloaded(name.to_owned()));
                 }
-                return;
             }
-            Err(e) => {
-                tracing::error!(
-                    script = name,
-                    "cannot read {}: {e}; the running version stays",
-                    path.display()
-                );
-                return;
+            Outcome::Unreadable(e) => {
+                tracing::error!(script = name, "cannot read it: {e}; the running version stays");
             }
-        };
-        let old_hash = self.scripts.get(name).map(|s| s.source_hash);
-        if !force && old_hash == Some(hash_source(&source)) {
-            return;
-        }
-        match Script::load(&path, &self.shared).await {
-            Ok(new) => {
+            Outcome::Loaded(new) => {
                 new.deliver(Delivery::Lifecycle("load", json!({})));
-                let took = started.elapsed();
-                match self.scripts.insert(name.to_owned(), new) {
-                    Some(old) => {
-                        self.retire(old);
-                        tracing::info!(
-                            script = name,
-                            "reloaded in {:.1} ms",
-                            took.as_secs_f64() * 1e3
-                        );
-                    }
-                    None => tracing::info!(
-                        script = name,
-                        "loaded in {:.1} ms",
-                        took.as_secs_f64() * 1e3
-                    ),
+                if let Some(old) = self.scripts.insert(name.to_owned(), new) {
+                    self.retire(old);
+                    tracing::info!(script = name, "reloaded in {ms:.1} ms");
+                    self.report(HostEvent::Reloaded(name.to_owned()));
+                } else {
+                    tracing::info!(script = name, "loaded in {ms:.1} ms");
+                    self.report(HostEvent::Loaded(name.to_owned()));
                 }
             }
-            Err(e) if old_hash.is_some() => {
+            Outcome::Failed(e) if self.scripts.contains_key(name) => {
                 tracing::error!(
                     script = name,
                     "new version refused, the running version stays: {e}"
                 );
+                self.report(HostEvent::Refused(name.to_owned()));
             }
-            Err(e) => tracing::error!(script = name, "failed to load: {e}"),
+            Outcome::Failed(e) => {
+                tracing::error!(script = name, "failed to load: {e}");
+                self.report(HostEvent::Failed(name.to_owned()));
+            }
+        }
+    }
+
+    /// Wait for every load in flight and apply it.
+    pub async fn settle(&mut self) {
+        while let Some(done) = self.loading.join_next().await {
+            match done {
+                Ok(p) => self.finish(p),
+                Err(e) => tracing::error!("a script load stopped: {e}"),
+            }
+        }
+    }
+
+    fn report(&self, ev: HostEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(ev);
+        }
+    }
+
+    /// Start watching the scripts folder, if hot reload is on.
+    pub fn watch_files(&mut self) {
+        if !self.opts.hot_reload || self.watcher.is_some() {
+            return;
+        }
+        match watch::watch(&self.opts.scripts_dir, self.opts.debounce) {
+            Ok(w) => self.watcher = Some(w),
+            Err(e) => {
+                let dir = self.opts.scripts_dir.display();
+                tracing::warn!("cannot watch {dir} for changes ({e}); edits need a restart");
+            }
         }
     }
 
     /// Unload a replaced or removed version in the background.
-    fn retire(&mut self, old: Script) {
+    fn retire(&mut self, old: ScriptHandle) {
         let grace = self.opts.unload_grace;
         while self.retiring.try_join_next().is_some() {}
-        self.retiring.spawn_local(old.unload(grace));
+        self.retiring.spawn(old.unload(grace));
     }
 
     /// Reload what a batch of changed files touches: scripts, and the scripts using changed modules.
-    pub async fn apply_changes(&mut self, paths: &[PathBuf]) {
+    pub fn apply_changes(&mut self, paths: &[PathBuf]) {
         let dir = canonical(&self.opts.scripts_dir);
         let lib = dir.join("lib");
         let mut direct = BTreeSet::new();
@@ -199,7 +284,8 @@ impl Host {
                 for (name, s) in &self.scripts {
                     let uses = s
                         .deps
-                        .borrow()
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .iter()
                         .any(|d| d.strip_prefix(&self.shared.lib_dir).is_ok_and(|r| r == rel));
                     if uses {
@@ -209,11 +295,11 @@ impl Host {
             }
         }
         for name in &direct {
-            self.reload(name, false).await;
+            self.reload(name, false);
         }
         for name in via_lib.difference(&direct) {
             tracing::info!(script = &**name, "a module it requires changed");
-            self.reload(name, true).await;
+            self.reload(name, true);
         }
     }
 
@@ -228,10 +314,12 @@ impl Host {
         match ev {
             LinkEvent::Event(ev) => {
                 if let (Some(id), Some(conv)) = (ev.message_id(), ev.conversation()) {
-                    self.shared.targets.borrow_mut().record(id, conv);
+                    if let Ok(mut t) = self.shared.targets.lock() {
+                        t.record(id, conv);
+                    }
                 }
                 let ty = ev.kind().to_owned();
-                let ev = Rc::new(ev);
+                let ev = Arc::new(ev);
                 for s in self.scripts.values().filter(|s| s.wants(&ty)) {
                     s.deliver(Delivery::Event(ev.clone()));
                 }
@@ -261,25 +349,17 @@ impl Host {
         shutdown: impl Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
-        let mut watcher = if self.opts.hot_reload {
-            match watch::watch(&self.opts.scripts_dir, self.opts.debounce) {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    tracing::warn!(
-                        "cannot watch {} for changes ({e}); edits need a restart",
-                        self.opts.scripts_dir.display()
-                    );
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        self.watch_files();
+        let mut watcher = self.watcher.take();
         loop {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                Some(paths) = next_change(&mut watcher) => self.apply_changes(&paths).await,
+                Some(paths) = next_change(&mut watcher) => self.apply_changes(&paths),
+                Some(done) = self.loading.join_next(), if !self.loading.is_empty() => match done {
+                    Ok(p) => self.finish(p),
+                    Err(e) => tracing::error!("a script load stopped: {e}"),
+                },
                 ev = link.recv() => match ev {
                     Some(ev) => self.dispatch(ev),
                     None => break,
@@ -292,10 +372,13 @@ impl Host {
 
     /// Unload every script: `unload` handlers run, then their tasks stop.
     pub async fn stop(mut self) {
+        self.settle().await;
         let grace = self.opts.unload_grace;
         for (name, s) in std::mem::take(&mut self.scripts) {
-            s.unload(grace).await;
-            tracing::info!(script = &*name, "unloaded");
+            self.retiring.spawn(async move {
+                s.unload(grace).await;
+                tracing::info!(script = &*name, "unloaded");
+            });
         }
         while self.retiring.join_next().await.is_some() {}
     }
@@ -324,58 +407,66 @@ fn canonical(p: &Path) -> PathBuf {
 pub async fn check(dir: &Path) -> std::io::Result<(usize, Vec<LoadError>)> {
     let files = script_files(dir)?;
     let shared = HostOptions::new(dir).shared(Arc::new(Offline));
-    let local = tokio::task::LocalSet::new();
     let mut errors = Vec::new();
     for path in &files {
-        match local.run_until(Script::load(path, &shared)).await {
-            Ok(s) => local.run_until(s.unload(Duration::from_millis(100))).await,
+        match ScriptHandle::start(path, &shared).await {
+            Ok(s) => s.unload(Duration::from_millis(100)).await,
             Err(e) => errors.push(e),
         }
     }
     Ok((files.len(), errors))
 }
 
-/// A host running on a thread of its own (Lua states stay on one thread).
-pub struct HostThread {
-    stop: Option<oneshot::Sender<()>>,
-    done: oneshot::Receiver<()>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// What happened to a script, for whoever watches the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostEvent {
+    /// A script was loaded for the first time.
+    Loaded(String),
+    /// A new version replaced the running one.
+    Reloaded(String),
+    /// A new version failed to load; the running one stays.
+    Refused(String),
+    /// A script that was not running failed to load.
+    Failed(String),
+    /// A script's file was removed and the script unloaded.
+    Unloaded(String),
 }
 
-impl HostThread {
-    /// Start a host for `adapter` and feed it from `link`; `ready` hears the loaded scripts' names.
+/// A host running as a task: it dispatches the link's events and reloads changed scripts.
+pub struct RunningHost {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    /// Loads, reloads and refusals as they happen.
+    pub events: mpsc::UnboundedReceiver<HostEvent>,
+}
+
+impl RunningHost {
+    /// Start a host for `adapter` fed from `link`; `ready` hears the loaded scripts' names.
     pub fn spawn(
         opts: HostOptions,
         adapter: Arc<dyn Adapter>,
         link: mpsc::Receiver<LinkEvent>,
-    ) -> std::io::Result<(Self, oneshot::Receiver<Vec<String>>)> {
+    ) -> (Self, oneshot::Receiver<Vec<String>>) {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let (done_tx, done_rx) = oneshot::channel();
         let (ready_tx, ready_rx) = oneshot::channel();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let thread = std::thread::Builder::new().name("mahua-host".into()).spawn(move || {
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, async move {
-                let host = Host::start(opts, adapter).await;
-                let _ = ready_tx.send(host.script_names());
-                host.run(link, async {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            });
-            let _ = done_tx.send(());
-        })?;
-        Ok((Self { stop: Some(stop_tx), done: done_rx, thread: Some(thread) }, ready_rx))
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            let mut host = Host::start_with_events(opts, adapter, Some(events_tx)).await;
+            host.watch_files();
+            let _ = ready_tx.send(host.script_names());
+            host.run(link, async {
+                let _ = stop_rx.await;
+            })
+            .await;
+        });
+        (Self { stop: Some(stop_tx), task, events }, ready_rx)
     }
 
-    /// Unload the scripts and wait for the thread to end.
+    /// Unload the scripts and wait for the host to end.
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let _ = (&mut self.done).await;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let _ = (&mut self.task).await;
     }
 }

@@ -1,16 +1,15 @@
 //! What a script may touch: the standard library trimmed to what cannot harm the bot,
 //! files only in its own data folder, `require` only from `scripts/lib/`.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 /// The module files a script has loaded through `require`.
-pub type Deps = Rc<RefCell<BTreeSet<PathBuf>>>;
+pub type Deps = Arc<Mutex<BTreeSet<PathBuf>>>;
 
 /// Where a script's `require` and files lead.
 #[derive(Debug, Clone)]
@@ -114,7 +113,9 @@ impl Sandbox {
                     .set_name(format!("@{}", path.display()))
                     .set_mode(ChunkMode::Text)
                     .into_function()?;
-                deps.borrow_mut().insert(path.clone());
+                if let Ok(mut d) = deps.lock() {
+                    d.insert(path.clone());
+                }
                 let origin = lua.create_string(path.display().to_string())?;
                 return Ok((Value::Function(chunk), Value::String(origin)));
             }

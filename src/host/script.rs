@@ -1,18 +1,19 @@
-//! One script: its own Lua state, queue and task.
+//! One script: its own Lua state, queue and thread.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mlua::{Lua, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::callback;
 use super::limits::{Limits, Watchdog};
 use super::sandbox::{Deps, Sandbox};
-use super::subscriptions::Subscriptions;
+use super::subscriptions::{Interest, Subscriptions};
 use super::targets::TargetCache;
 use super::tasks::Tasks;
 use crate::adapter::Adapter;
@@ -38,32 +39,129 @@ pub enum LoadError {
         /// Lua's message, with file and line.
         message: String,
     },
+    /// The script's thread could not be started.
+    #[error("{path}: cannot start a thread for it: {source}")]
+    Thread {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
 }
 
 /// Something for a script to handle, in arrival order.
 #[derive(Clone)]
 pub enum Delivery {
     /// An event from the server.
-    Event(Rc<Event>),
+    Event(Arc<Event>),
     /// A lifecycle moment: `load`, `connect`, `disconnect`, with its argument table.
     Lifecycle(&'static str, serde_json::Value),
 }
 
-/// A loaded script.
-pub struct Script {
+/// A loaded script, on its own thread.
+struct Script {
+    name: Rc<str>,
+    deps: Deps,
+    source_hash: u64,
+    lua: Lua,
+    subs: Rc<RefCell<Subscriptions>>,
+    tasks: Rc<Tasks>,
+    runner: JoinHandle<()>,
+}
+
+/// The host's handle on a script running on its own thread.
+pub struct ScriptHandle {
     /// The file name, e.g. `echo.lua`.
-    pub name: Rc<str>,
-    /// The file.
-    pub path: PathBuf,
+    pub name: Arc<str>,
     /// The module files it loaded from `scripts/lib/`.
     pub deps: Deps,
     /// A hash of the source it was loaded from.
     pub source_hash: u64,
-    lua: Lua,
-    subs: Rc<RefCell<Subscriptions>>,
-    tasks: Rc<Tasks>,
+    interest: Arc<Interest>,
     queue: mpsc::UnboundedSender<Delivery>,
-    runner: JoinHandle<()>,
+    stop: oneshot::Sender<Duration>,
+    done: oneshot::Receiver<()>,
+}
+
+/// What a script's thread reports once the script has loaded.
+struct Loaded {
+    deps: Deps,
+    source_hash: u64,
+    interest: Arc<Interest>,
+}
+
+impl ScriptHandle {
+    /// Start a thread for `path` and load it there; an error if it does not load.
+    pub async fn start(path: &Path, shared: &Shared) -> Result<Self, LoadError> {
+        let (queue, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stop, stop_rx) = oneshot::channel::<Duration>();
+        let (done_tx, done) = oneshot::channel();
+        let name = script_name(path);
+        let thread_err = |source| LoadError::Thread { path: path.to_owned(), source };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(thread_err)?;
+        let (p, sh) = (path.to_owned(), shared.clone());
+        std::thread::Builder::new()
+            .name(format!("script {name}"))
+            .spawn(move || {
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&rt, async move {
+                    match Script::load(&p, &sh, rx).await {
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                        Ok(script) => {
+                            let loaded = Loaded {
+                                deps: script.deps.clone(),
+                                source_hash: script.source_hash,
+                                interest: script.subs.borrow().interest(),
+                            };
+                            let _ = ready_tx.send(Ok(loaded));
+                            let grace = stop_rx.await.unwrap_or(Duration::ZERO);
+                            script.unload(grace).await;
+                        }
+                    }
+                });
+                drop(rt);
+                let _ = done_tx.send(());
+            })
+            .map_err(thread_err)?;
+        let loaded = ready_rx.await.map_err(|_| LoadError::Lua {
+            path: path.to_owned(),
+            message: format!("{}: the script's thread ended while loading", path.display()),
+        })??;
+        Ok(Self {
+            name: Arc::from(name),
+            deps: loaded.deps,
+            source_hash: loaded.source_hash,
+            interest: loaded.interest,
+            queue,
+            stop,
+            done,
+        })
+    }
+
+    /// Whether the script listens to events of this type.
+    #[must_use]
+    pub fn wants(&self, ty: &str) -> bool {
+        self.interest.wants(ty)
+    }
+
+    /// Queue something for the script.
+    pub fn deliver(&self, d: Delivery) {
+        let _ = self.queue.send(d);
+    }
+
+    /// Stop taking deliveries, finish the queued ones, run `unload`, and end the thread.
+    pub async fn unload(self, grace: Duration) {
+        let Self { queue, stop, done, .. } = self;
+        drop(queue);
+        let _ = stop.send(grace);
+        let _ = done.await;
+    }
 }
 
 /// What every script of a host shares.
@@ -72,13 +170,13 @@ pub struct Shared {
     /// The link to the server.
     pub adapter: Arc<dyn Adapter>,
     /// Conversations of recently seen message ids.
-    pub targets: Rc<RefCell<TargetCache>>,
+    pub targets: Arc<Mutex<TargetCache>>,
     /// The folder of helper modules for `require`.
     pub lib_dir: PathBuf,
     /// The folder holding each script's data folder.
     pub data_dir: PathBuf,
     /// Scripts (by file name) that keep the whole standard library.
-    pub trusted: Rc<[String]>,
+    pub trusted: Arc<[String]>,
     /// The limits every script runs under.
     pub limits: Limits,
 }
@@ -119,8 +217,12 @@ fn lua_error(path: &Path, e: &mlua::Error) -> LoadError {
 }
 
 impl Script {
-    /// Read, compile and run `path` in a fresh state; then start its task.
-    pub async fn load(path: &Path, shared: &Shared) -> Result<Self, LoadError> {
+    /// Read, compile and run `path` in a fresh state; then start its task on `rx`.
+    async fn load(
+        path: &Path,
+        shared: &Shared,
+        rx: mpsc::UnboundedReceiver<Delivery>,
+    ) -> Result<Self, LoadError> {
         let source = tokio::fs::read(path)
             .await
             .map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
@@ -153,7 +255,6 @@ impl Script {
             subs.borrow_mut().clear();
             return Err(lua_error(path, &e));
         }
-        let (queue, rx) = mpsc::unbounded_channel();
         let runner = tokio::task::spawn_local(run(
             lua.weak(),
             name.clone(),
@@ -162,31 +263,13 @@ impl Script {
             rx,
         ));
         let source_hash = hash_source(&source);
-        Ok(Self { name, path: path.to_owned(), deps, source_hash, lua, subs, tasks, queue, runner })
-    }
-
-    /// Whether the script listens to events of this type.
-    #[must_use]
-    pub fn wants(&self, ty: &str) -> bool {
-        self.subs.borrow().wants(ty)
-    }
-
-    /// Queue something for the script.
-    pub fn deliver(&self, d: Delivery) {
-        let _ = self.queue.send(d);
-    }
-
-    /// The script's Lua state.
-    #[must_use]
-    pub fn lua(&self) -> &Lua {
-        &self.lua
+        Ok(Self { name, deps, source_hash, lua, subs, tasks, runner })
     }
 
     /// Stop taking deliveries, finish the queued ones, run the `unload` handlers, let
     /// running callbacks finish within `grace`, then stop everything.
-    pub async fn unload(self, grace: std::time::Duration) {
-        let Self { name, lua, subs, tasks, queue, mut runner, .. } = self;
-        drop(queue);
+    async fn unload(self, grace: Duration) {
+        let Self { name, lua, subs, tasks, mut runner, .. } = self;
         let late = |what: &str| {
             tracing::warn!(target: "script", script = &*name, "{what} still running after {grace:?}; stopped");
         };

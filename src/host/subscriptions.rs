@@ -1,5 +1,8 @@
 //! A script's event handlers (`bot.on`) and waiters (`bot.wait`).
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use mlua::{Function, Value};
 use tokio::sync::oneshot;
 
@@ -12,6 +15,47 @@ pub const LIFECYCLE: &[&str] = &["load", "unload", "connect", "disconnect"];
 #[must_use]
 pub fn matches(name: &str, ty: &str) -> bool {
     name == ty || name == "*" || (name == "Message" && is_message_type(ty))
+}
+
+/// Which event names a script listens to, readable from the host's thread.
+#[derive(Debug, Default)]
+pub struct Interest {
+    names: RwLock<HashMap<String, usize>>,
+}
+
+impl Interest {
+    fn add(&self, name: &str) {
+        if let Ok(mut n) = self.names.write() {
+            *n.entry(name.to_owned()).or_default() += 1;
+        }
+    }
+
+    fn remove(&self, name: &str) {
+        if let Ok(mut n) = self.names.write() {
+            if let Some(c) = n.get_mut(name) {
+                *c -= 1;
+                if *c == 0 {
+                    n.remove(name);
+                }
+            }
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut n) = self.names.write() {
+            n.clear();
+        }
+    }
+
+    /// Whether any handler or waiter receives events of type `ty`.
+    #[must_use]
+    pub fn wants(&self, ty: &str) -> bool {
+        self.names.read().is_ok_and(|n| {
+            n.contains_key(ty)
+                || n.contains_key("*")
+                || (n.contains_key("Message") && is_message_type(ty))
+        })
+    }
 }
 
 struct Handler {
@@ -33,6 +77,7 @@ pub struct Subscriptions {
     next_id: u64,
     handlers: Vec<Handler>,
     waiters: Vec<Waiter>,
+    interest: Arc<Interest>,
 }
 
 impl Subscriptions {
@@ -41,18 +86,26 @@ impl Subscriptions {
         self.next_id
     }
 
+    /// The names this script listens to, shared with the host.
+    #[must_use]
+    pub fn interest(&self) -> Arc<Interest> {
+        self.interest.clone()
+    }
+
     /// Add a handler for `name`; returns its id.
     pub fn on(&mut self, name: String, func: Function) -> u64 {
         let id = self.id();
+        self.interest.add(&name);
         self.handlers.push(Handler { id, name, func });
         id
     }
 
     /// Remove a handler; false when it was already gone.
     pub fn cancel(&mut self, id: u64) -> bool {
-        let before = self.handlers.len();
-        self.handlers.retain(|h| h.id != id);
-        before != self.handlers.len()
+        let Some(i) = self.handlers.iter().position(|h| h.id == id) else { return false };
+        let h = self.handlers.remove(i);
+        self.interest.remove(&h.name);
+        true
     }
 
     /// Add a waiter for one event of type `name`; returns its id.
@@ -63,6 +116,7 @@ impl Subscriptions {
         tx: oneshot::Sender<Value>,
     ) -> u64 {
         let id = self.id();
+        self.interest.add(&name);
         self.waiters.push(Waiter { id, name, filter, tx });
         id
     }
@@ -70,14 +124,9 @@ impl Subscriptions {
     /// Remove a waiter and return its sender, if it is still waiting.
     pub fn take_waiter(&mut self, id: u64) -> Option<oneshot::Sender<Value>> {
         let i = self.waiters.iter().position(|w| w.id == id)?;
-        Some(self.waiters.remove(i).tx)
-    }
-
-    /// Whether anything in this script listens to events of type `ty`.
-    #[must_use]
-    pub fn wants(&self, ty: &str) -> bool {
-        self.handlers.iter().any(|h| matches(&h.name, ty))
-            || self.waiters.iter().any(|w| matches(&w.name, ty))
+        let w = self.waiters.remove(i);
+        self.interest.remove(&w.name);
+        Some(w.tx)
     }
 
     /// The handlers for events of type `ty`, in the order they were added.
@@ -106,5 +155,6 @@ impl Subscriptions {
     pub fn clear(&mut self) {
         self.handlers.clear();
         self.waiters.clear();
+        self.interest.clear();
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::RecursiveMode;
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 use tokio::sync::mpsc;
 
@@ -22,6 +22,14 @@ pub fn relevant(path: &Path) -> bool {
     !name.starts_with('.') && !name.ends_with('~') && name.ends_with(".lua")
 }
 
+/// Whether an event can change what a file holds (reading a file, as loading does, cannot).
+fn changes_content(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) | EventKind::Any
+    )
+}
+
 /// Watch `dir` and everything below it.
 pub fn watch(dir: &Path, debounce: Duration) -> notify::Result<Watcher> {
     let (tx, changes) = mpsc::unbounded_channel();
@@ -29,6 +37,7 @@ pub fn watch(dir: &Path, debounce: Duration) -> notify::Result<Watcher> {
         Ok(events) => {
             let paths: BTreeSet<PathBuf> = events
                 .iter()
+                .filter(|e| changes_content(&e.kind))
                 .flat_map(|e| e.paths.iter())
                 .filter(|p| relevant(p))
                 .cloned()

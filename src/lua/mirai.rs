@@ -166,7 +166,7 @@ fn resolve_target(
         return Ok(());
     }
     let id = content.get("messageId").and_then(Json::as_i64).unwrap_or_default();
-    let target = context(lua)?.targets.borrow().get(id);
+    let target = context(lua)?.targets.lock().ok().and_then(|t| t.get(id));
     match target {
         Some(t) => {
             content.insert(arg.key.to_owned(), Json::from(t));
@@ -251,7 +251,9 @@ async fn perform(
             if let (Some(id), Some(conv)) =
                 (v.as_i64().filter(|_| reply == Some(Reply::MessageId)), conversation)
             {
-                context(&lua)?.targets.borrow_mut().record(id, conv);
+                if let Ok(mut t) = context(&lua)?.targets.lock() {
+                    t.record(id, conv);
+                }
             }
             Ok((true, convert::to_lua(&lua, &v)?))
         }

@@ -8,7 +8,7 @@ pub mod mirai;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mlua::{Lua, Table};
 
@@ -24,7 +24,7 @@ pub struct Context {
     /// The link to the server.
     pub adapter: Arc<dyn Adapter>,
     /// Conversations of recently seen message ids, shared by all scripts.
-    pub targets: Rc<RefCell<TargetCache>>,
+    pub targets: Arc<Mutex<TargetCache>>,
     /// The script's event handlers and waiters.
     pub subs: Rc<RefCell<Subscriptions>>,
     /// The script's running callbacks and timers.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use mahua::adapter::ws::{WsAdapter, WsOptions};
 use mahua::adapter::Adapter;
 use mahua::config::Secret;
-use mahua::host::{HostOptions, HostThread};
+use mahua::host::{HostEvent, HostOptions, RunningHost};
 use mahua::sim::{Sim, SimConfig};
 use serde_json::Value;
 
@@ -21,9 +21,11 @@ pub const WITHIN: Duration = Duration::from_secs(10);
 pub struct Bot {
     pub sim: Sim,
     pub adapter: Arc<WsAdapter>,
-    host: Option<HostThread>,
+    host: Option<RunningHost>,
     pub dir: tempfile::TempDir,
     pub scripts: Vec<String>,
+    /// Every host event seen so far.
+    pub host_log: Vec<HostEvent>,
 }
 
 /// Write `scripts` (name, source) into a fresh folder.
@@ -42,6 +44,15 @@ pub async fn start(scripts: &[(&str, &str)]) -> Bot {
 
 /// As `start`, with a simulator configuration.
 pub async fn start_with(cfg: SimConfig, scripts: &[(&str, &str)]) -> Bot {
+    start_custom(cfg, scripts, |_| {}).await
+}
+
+/// As `start`, with a simulator configuration and host options changed by `tune`.
+pub async fn start_custom(
+    cfg: SimConfig,
+    scripts: &[(&str, &str)],
+    tune: impl FnOnce(&mut HostOptions),
+) -> Bot {
     let sim = Sim::start(cfg).await.expect("sim starts");
     sim.world(|w| w.add_friend(REPORTER, "reporter"));
     let dir = script_dir(scripts);
@@ -49,10 +60,12 @@ pub async fn start_with(cfg: SimConfig, scripts: &[(&str, &str)]) -> Bot {
         WsOptions::new(sim.ws_url(), Secret::new(sim.config().verify_key.clone()), sim.config().qq);
     let (adapter, link) = WsAdapter::connect(opts).await.expect("connects");
     let dyn_adapter: Arc<dyn Adapter> = adapter.clone();
-    let (host, ready) =
-        HostThread::spawn(HostOptions::new(dir.path()), dyn_adapter, link).expect("host starts");
+    let mut opts = HostOptions::new(dir.path());
+    opts.data_dir = dir.path().join("data");
+    tune(&mut opts);
+    let (host, ready) = RunningHost::spawn(opts, dyn_adapter, link);
     let scripts = ready.await.expect("host ready");
-    Bot { sim, adapter, host: Some(host), dir, scripts }
+    Bot { sim, adapter, host: Some(host), dir, scripts, host_log: Vec::new() }
 }
 
 impl Bot {
@@ -77,6 +90,30 @@ impl Bot {
             .wait_for(WITHIN, &format!("report {text:?}"), move |s| reports_of(s).contains(&want))
             .await
             .unwrap_or_else(|e| panic!("{e}; reports so far: {:?}", self.reports()));
+    }
+
+    /// Wait for the host to report `want`; every event seen is kept in `host_log`.
+    pub async fn wait_host(&mut self, want: HostEvent) {
+        if self.host_log.contains(&want) {
+            return;
+        }
+        let host = self.host.as_mut().expect("host running");
+        loop {
+            let ev = tokio::time::timeout(WITHIN, host.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no {want:?}; host events so far: {:?}", self.host_log))
+                .expect("host running");
+            let done = ev == want;
+            self.host_log.push(ev);
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// Write a script file into the scripts folder.
+    pub fn write(&self, name: &str, src: &str) {
+        std::fs::write(self.dir.path().join(name), src).expect("write script");
     }
 
     /// Stop the host and the link.
