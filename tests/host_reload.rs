@@ -307,3 +307,42 @@ async fn a_script_keeps_its_files_in_its_own_data_folder() {
     assert_eq!(std::fs::read_to_string(Path::new(&file)).unwrap(), "remembered");
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_replaced_version_stops_its_timers() {
+    let ticking = |v: &str| {
+        format!("bot.every(0.01, function() mirai.sendFriendMessage({REPORTER}, '{v} tick') end)\n")
+    };
+    let mut bot = start(&[("t.lua", &ticking("v1"))]).await;
+    bot.wait_report("v1 tick").await;
+    bot.write("t.lua", &ticking("v2"));
+    bot.wait_host(HostEvent::Reloaded("t.lua".into())).await;
+    bot.wait_report("v2 tick").await;
+    // The old version stops within a tick of the swap; give it a few of the new one's ticks.
+    let ticks = bot.reports().len();
+    bot.wait_reports(ticks + 3).await;
+    let v1_after_swap = || bot.reports().iter().filter(|r| *r == "v1 tick").count();
+    let settled = v1_after_swap();
+    let seen = bot.reports().len();
+    bot.wait_reports(seen + 5).await;
+    assert_eq!(v1_after_swap(), settled, "the old version's timer stopped");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_trusted_script_keeps_the_whole_standard_library() {
+    let script = format!(
+        "bot.on('load', function() mirai.sendFriendMessage({REPORTER}, type(os.getenv) .. ' ' .. type(debug.getinfo)) end)\n"
+    );
+    let bot = start_custom(
+        SimConfig::default(),
+        &[("admin.lua", &script), ("plain.lua", &script)],
+        |o| {
+            o.trusted = vec!["admin.lua".into()];
+        },
+    )
+    .await;
+    bot.wait_report("function function").await;
+    bot.wait_report("nil nil").await;
+    bot.stop().await;
+}

@@ -273,6 +273,7 @@ impl Script {
         let late = |what: &str| {
             tracing::warn!(target: "script", script = &*name, "{what} still running after {grace:?}; stopped");
         };
+        tasks.stop_timers();
         if tokio::time::timeout(grace, &mut runner).await.is_err() {
             runner.abort();
             late("queued events");
@@ -284,7 +285,7 @@ impl Script {
                 Err(_) => late("unload handler"),
             }
         }
-        if tokio::time::timeout(grace, tasks.join_all()).await.is_err() {
+        if tokio::time::timeout(grace, tasks.join_callbacks()).await.is_err() {
             late("callbacks");
         }
         tasks.abort_all();

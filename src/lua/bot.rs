@@ -67,7 +67,7 @@ fn timer(
     let (name, tasks) = (ctx.name.clone(), ctx.tasks.clone());
     let weak = lua.weak();
     let label: Rc<str> = Rc::from(what);
-    let handle = ctx.tasks.spawn(async move {
+    let handle = ctx.tasks.spawn_timer(async move {
         tokio::time::sleep(delay).await;
         loop {
             let Some(lua) = weak.try_upgrade() else {
