@@ -70,7 +70,7 @@ async fn reload_latencies(rounds: usize) -> Vec<Duration> {
         }
     }
     host.stop().await;
-    adapter.shutdown();
+    adapter.shutdown().await;
     sim.shutdown().await;
     out
 }
@@ -81,7 +81,7 @@ async fn idle_cost(scripts: usize) -> (u64, u64) {
     let empty = tempfile::tempdir().expect("dir");
     let (host, adapter) = connect(&sim, empty.path()).await;
     host.stop().await;
-    adapter.shutdown();
+    adapter.shutdown().await;
     let base = rss_kib();
     let dir = tempfile::tempdir().expect("dir");
     for i in 0..scripts {
@@ -91,7 +91,7 @@ async fn idle_cost(scripts: usize) -> (u64, u64) {
     let loaded = rss_kib();
     while host.events.try_recv().is_ok_and(|e| matches!(e, HostEvent::Loaded(_))) {}
     host.stop().await;
-    adapter.shutdown();
+    adapter.shutdown().await;
     sim.shutdown().await;
     (base, loaded)
 }

@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{start, start_custom, Bot, REPORTER};
+use common::{start, start_custom, Bot, Transport, REPORTER};
 use mahua::host::HostEvent;
 use mahua::sim::SimConfig;
 use serde_json::json;
@@ -225,9 +225,10 @@ async fn a_memory_bomb_is_stopped() {
            mirai.sendFriendMessage({REPORTER}, 'bomb ' .. ev.messageChain[2].text)\n\
          end)\n"
     );
-    let bot =
-        start_custom(SimConfig::default(), &[("bomb.lua", &bomb)], |o| o.limits.memory = 16 << 20)
-            .await;
+    let bot = start_custom(Transport::Ws, SimConfig::default(), &[("bomb.lua", &bomb)], |o| {
+        o.limits.memory = 16 << 20
+    })
+    .await;
     bot.sim.friend_message(FRIEND, json!("bomb"));
     bot.sim.friend_message(FRIEND, json!("after"));
     bot.wait_report("bomb after").await;
@@ -264,7 +265,7 @@ async fn every_escape_is_refused_with_a_clear_error() {
     script.push_str(&format!(
         "  mirai.sendFriendMessage({REPORTER}, table.concat(out, '\\n'))\nend)\n"
     ));
-    let bot = start_custom(SimConfig::default(), &[("escape.lua", &script)], |o| {
+    let bot = start_custom(Transport::Ws, SimConfig::default(), &[("escape.lua", &script)], |o| {
         o.limits.run_time = Duration::from_millis(200);
     })
     .await;
@@ -335,6 +336,7 @@ async fn a_trusted_script_keeps_the_whole_standard_library() {
         "bot.on('load', function() mirai.sendFriendMessage({REPORTER}, type(os.getenv) .. ' ' .. type(debug.getinfo)) end)\n"
     );
     let bot = start_custom(
+        Transport::Ws,
         SimConfig::default(),
         &[("admin.lua", &script), ("plain.lua", &script)],
         |o| {

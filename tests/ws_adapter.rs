@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use mahua::adapter::ws::{ConnectError, WsAdapter, WsOptions};
-use mahua::adapter::{Adapter, Call, CallError, LinkEvent};
+use mahua::adapter::ws::{WsAdapter, WsOptions};
+use mahua::adapter::{Adapter, Call, CallError, ConnectError, LinkEvent};
 use mahua::config::Secret;
 use mahua::sim::{Sim, SimConfig};
 use serde_json::json;
@@ -64,7 +64,7 @@ async fn a_call_without_an_answer_times_out_naming_the_command() {
     let err = adapter.call(about()).await.expect_err("no answer");
     assert!(matches!(err, CallError::Timeout { .. }));
     assert!(err.to_string().starts_with("about:"), "{err}");
-    adapter.shutdown();
+    adapter.shutdown().await;
     server.abort();
 }
 
@@ -85,7 +85,7 @@ async fn the_link_comes_back_after_the_server_restarts() {
     assert!(matches!(up, Some(LinkEvent::Connected { gap: Some(_) })), "{up:?}");
     let body = adapter.call(about()).await.expect("answers after the restart");
     assert_eq!(body["code"], json!(0));
-    adapter.shutdown();
+    adapter.shutdown().await;
     sim.shutdown().await;
 }
 

@@ -1,5 +1,7 @@
 //! Transports to the server behind one trait: WebSocket now, HTTP polling next.
 
+pub mod http;
+pub mod multipart;
 pub mod ws;
 
 use std::future::Future;
@@ -8,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::protocol::Event;
+use crate::protocol::{Event, StatusCode};
 
 /// A boxed future that can cross threads.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -22,6 +24,36 @@ pub struct Call {
     pub sub_command: Option<String>,
     /// The content object.
     pub content: Value,
+}
+
+/// A multipart upload: `uploadImage`, `uploadVoice`, `uploadShortVideo`, `file_upload`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The command name.
+    pub command: String,
+    /// Plain form fields (`type`, `target`, `path`, `url`).
+    pub fields: Vec<(String, String)>,
+    /// File parts.
+    pub files: Vec<FilePart>,
+}
+
+/// One file of an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePart {
+    /// The form field (`img`, `voice`, `video`, `thumbnail`, `file`).
+    pub field: String,
+    /// The file name the server sees.
+    pub name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// Exponential backoff from 250 ms up to `max`, with up to 50% jitter.
+#[must_use]
+pub fn backoff(attempt: u32, max: Duration) -> Duration {
+    let base = Duration::from_millis(250).saturating_mul(1u32 << attempt.min(16));
+    let base = base.min(max);
+    base + base.mul_f64(fastrand::f64() * 0.5)
 }
 
 /// Why a call got no answer.
@@ -47,6 +79,14 @@ pub enum CallError {
         /// The command.
         command: String,
     },
+    /// The request could not be sent or its answer read.
+    #[error("{command}: {reason}")]
+    Transport {
+        /// The command.
+        command: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The transport cannot carry this command.
     #[error("{command}: {reason}")]
     Unsupported {
@@ -65,6 +105,7 @@ impl CallError {
             Self::Timeout { command, .. }
             | Self::Disconnected { command }
             | Self::NotConnected { command }
+            | Self::Transport { command, .. }
             | Self::Unsupported { command, .. } => command,
         }
     }
@@ -77,6 +118,52 @@ impl CallError {
             .and_then(|r| r.strip_prefix(": "))
             .map_or_else(|| full.clone(), str::to_owned)
     }
+}
+
+/// Why the first connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL cannot be used.
+    #[error("bad server url {url:?}: {reason} (check `url` in [mirai] of mahua.toml)")]
+    BadUrl {
+        /// The URL as configured.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing answered at that address.
+    #[error("cannot reach the server at {url}: {reason} (is mirai-api-http running with the {adapter} adapter, and is `url` in mahua.toml right?)")]
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// The adapter that tried, `ws` or `http`.
+        adapter: &'static str,
+        /// The transport error.
+        reason: String,
+    },
+    /// The server refused the verify key.
+    #[error("the server at {url} refused the verify key (check `verify_key` in [mirai] of mahua.toml or MAHUA_VERIFY_KEY)")]
+    WrongVerifyKey {
+        /// The URL tried.
+        url: String,
+    },
+    /// The bot account is not logged in on the server.
+    #[error("the server has no bot {qq} logged in (check `qq` in [mirai] of mahua.toml or MAHUA_QQ, and that the account is logged in on Mirai)")]
+    BotNotFound {
+        /// The account asked for.
+        qq: i64,
+    },
+    /// The server answered the handshake with another code.
+    #[error("the server refused the session: {status} ({msg})")]
+    Refused {
+        /// The status code.
+        status: StatusCode,
+        /// The server's message.
+        msg: String,
+    },
+    /// The first frame was not a session frame.
+    #[error("unexpected first frame from the server: {0}")]
+    Handshake(String),
 }
 
 /// What an adapter tells the host about the link.
@@ -101,8 +188,11 @@ pub trait Adapter: Send + Sync {
     /// Send one command and wait for the server's response body.
     fn call(&self, call: Call) -> BoxFuture<Result<Value, CallError>>;
 
-    /// Stop the link; pending and later calls fail.
-    fn shutdown(&self);
+    /// Send one multipart upload and wait for the server's response body.
+    fn upload(&self, upload: Upload) -> BoxFuture<Result<Value, CallError>>;
+
+    /// Stop the link (releasing the session where there is one); later calls fail.
+    fn shutdown(&self) -> BoxFuture<()>;
 }
 
 /// An adapter with no server: every call fails (used by `mahua check`).
@@ -114,5 +204,25 @@ impl Adapter for Offline {
         Box::pin(async move { Err(CallError::NotConnected { command: call.command }) })
     }
 
-    fn shutdown(&self) {}
+    fn upload(&self, upload: Upload) -> BoxFuture<Result<Value, CallError>> {
+        Box::pin(async move { Err(CallError::NotConnected { command: upload.command }) })
+    }
+
+    fn shutdown(&self) -> BoxFuture<()> {
+        Box::pin(async {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let max = Duration::from_secs(30);
+        assert!(backoff(0, max) >= Duration::from_millis(250));
+        assert!(backoff(0, max) <= Duration::from_millis(375));
+        assert!(backoff(40, max) <= Duration::from_secs(45));
+        assert!(backoff(40, max) >= Duration::from_secs(30));
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,7 +14,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::{Adapter, BoxFuture, Call, CallError, LinkEvent};
+use super::{
+    backoff, multipart, Adapter, BoxFuture, Call, CallError, ConnectError, LinkEvent, Upload,
+};
 use crate::config::Secret;
 use crate::protocol::frame::{self, Incoming};
 use crate::protocol::{Event, StatusCode};
@@ -53,54 +55,13 @@ impl WsOptions {
     }
 }
 
-/// Why the first connection failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    /// The URL cannot be used.
-    #[error("bad server url {url:?}: {reason} (check `url` in [mirai] of mahua.toml)")]
-    BadUrl {
-        /// The URL as configured.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Nothing answered at that address.
-    #[error("cannot reach the server at {url}: {reason} (is mirai-api-http running with the ws adapter, and is `url` in mahua.toml right?)")]
-    Unreachable {
-        /// The URL tried.
-        url: String,
-        /// The transport error.
-        reason: String,
-    },
-    /// The server refused the verify key.
-    #[error("the server at {url} refused the verify key (check `verify_key` in [mirai] of mahua.toml or MAHUA_VERIFY_KEY)")]
-    WrongVerifyKey {
-        /// The URL tried.
-        url: String,
-    },
-    /// The bot account is not logged in on the server.
-    #[error("the server has no bot {qq} logged in (check `qq` in [mirai] of mahua.toml or MAHUA_QQ, and that the account is logged in on Mirai)")]
-    BotNotFound {
-        /// The account asked for.
-        qq: i64,
-    },
-    /// The server answered the handshake with another code.
-    #[error("the server refused the session: {status} ({msg})")]
-    Refused {
-        /// The status code.
-        status: StatusCode,
-        /// The server's message.
-        msg: String,
-    },
-    /// The first frame was not a session frame.
-    #[error("unexpected first frame from the server: {0}")]
-    Handshake(String),
-}
-
 struct Inner {
     opts: WsOptions,
     url: String,
     pending: Mutex<HashMap<String, oneshot::Sender<Value>>>,
+    /// The session key of the current socket, for uploads over http.
+    session: RwLock<String>,
+    http: reqwest::Client,
     next_sync_id: AtomicU64,
     outgoing: mpsc::UnboundedSender<String>,
     closed: AtomicBool,
@@ -154,6 +115,8 @@ impl WsAdapter {
             opts,
             url,
             pending: Mutex::new(HashMap::new()),
+            session: RwLock::new(session),
+            http: reqwest::Client::new(),
             next_sync_id: AtomicU64::new(1),
             outgoing: out_tx,
             closed: AtomicBool::new(false),
@@ -165,13 +128,23 @@ impl WsAdapter {
     }
 }
 
-impl Drop for WsAdapter {
-    fn drop(&mut self) {
-        self.shutdown();
+impl WsAdapter {
+    /// Stop the link; pending and later calls fail.
+    fn close(&self) {
+        if !self.inner.closed.swap(true, Ordering::AcqRel) {
+            self.inner.stop.notify_waiters();
+            self.inner.stop.notify_one();
+        }
     }
 }
 
-fn install_crypto_provider() {
+impl Drop for WsAdapter {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+pub(crate) fn install_crypto_provider() {
     // Only one provider is compiled in; a second install is a harmless no-op error.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -183,9 +156,9 @@ async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectEr
     let header = |v: &str| HeaderValue::from_str(v).map_err(|e| bad(e.to_string()));
     request.headers_mut().insert("verifyKey", header(opts.verify_key.expose())?);
     request.headers_mut().insert("qq", header(&opts.qq.to_string())?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| ConnectError::Unreachable { url: url.to_owned(), reason: e.to_string() })?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| {
+        ConnectError::Unreachable { url: url.to_owned(), adapter: "ws", reason: e.to_string() }
+    })?;
     let first = loop {
         match socket.next().await {
             Some(Ok(Message::Text(t))) => break t.to_string(),
@@ -251,6 +224,9 @@ async fn run(
             match open(&inner.url, &inner.opts).await {
                 Ok((s, session)) => {
                     tracing::info!(session = %session, after = ?down_since.elapsed(), "reconnected");
+                    if let Ok(mut k) = inner.session.write() {
+                        *k = session;
+                    }
                     break s;
                 }
                 Err(e) => {
@@ -265,13 +241,6 @@ async fn run(
         }
     }
     fail_pending(&inner);
-}
-
-/// Exponential backoff from 250 ms up to `max`, with up to 50% jitter.
-fn backoff(attempt: u32, max: Duration) -> Duration {
-    let base = Duration::from_millis(250).saturating_mul(1u32 << attempt.min(16));
-    let base = base.min(max);
-    base + base.mul_f64(fastrand::f64() * 0.5)
 }
 
 /// Pump one socket: calls out, answers and pushes in, pings.
@@ -390,12 +359,28 @@ impl Adapter for WsAdapter {
         })
     }
 
-    fn shutdown(&self) {
-        if !self.inner.closed.swap(true, Ordering::AcqRel) {
-            self.inner.stop.notify_waiters();
-            self.inner.stop.notify_one();
-        }
+    fn upload(&self, upload: Upload) -> BoxFuture<Result<Value, CallError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let session = inner.session.read().map(|s| s.clone()).unwrap_or_default();
+            let base = http_base(&inner.url);
+            multipart::send(&inner.http, &base, &session, false, upload, inner.opts.call_timeout)
+                .await
+        })
     }
+
+    fn shutdown(&self) -> BoxFuture<()> {
+        self.close();
+        Box::pin(async {})
+    }
+}
+
+/// The http address of the same server: uploads go there, as 2.10 serves them on the ws port.
+fn http_base(ws_url: &str) -> String {
+    let (scheme, rest) = ws_url.split_once("://").unwrap_or(("ws", ws_url));
+    let host = rest.split('/').next().unwrap_or(rest);
+    let scheme = if scheme == "wss" { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 #[cfg(test)]
@@ -410,14 +395,7 @@ mod tests {
         assert_eq!(endpoint("http://h:1").unwrap(), "ws://h:1/all");
         assert!(endpoint("ftp://h").is_err());
         assert!(endpoint("ws://").is_err());
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let max = Duration::from_secs(30);
-        assert!(backoff(0, max) >= Duration::from_millis(250));
-        assert!(backoff(0, max) <= Duration::from_millis(375));
-        assert!(backoff(40, max) <= Duration::from_secs(45));
-        assert!(backoff(40, max) >= Duration::from_secs(30));
+        assert_eq!(http_base("wss://h:1/all"), "https://h:1");
+        assert_eq!(http_base("ws://h:1/all"), "http://h:1");
     }
 }

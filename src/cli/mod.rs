@@ -8,9 +8,14 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::adapter::http::{HttpAdapter, HttpOptions};
 use crate::adapter::ws::{WsAdapter, WsOptions};
-use crate::adapter::Adapter;
-use crate::config::{AdapterKind, Config};
+use crate::adapter::{Adapter, LinkEvent};
+use crate::config::{AdapterKind, Config, ProtocolVersion};
 use crate::host::{self, HostOptions, RunningHost};
 use crate::sim::SimConfig;
 
@@ -37,29 +42,45 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Connect with the adapter the configuration names.
+pub async fn connect(
+    cfg: &Config,
+    path: &Path,
+) -> anyhow::Result<(Arc<dyn Adapter>, mpsc::Receiver<LinkEvent>)> {
+    let m = &cfg.mirai;
+    Ok(match m.adapter {
+        AdapterKind::Ws => {
+            if m.protocol == ProtocolVersion::V1 {
+                bail!("protocol = \"v1\" in {} needs adapter = \"http\": 1.x servers have no ws adapter", path.display());
+            }
+            let mut opts = WsOptions::new(m.url.clone(), m.verify_key.clone(), m.qq);
+            opts.call_timeout = m.call_timeout();
+            let (a, link) = WsAdapter::connect(opts).await?;
+            (a as Arc<dyn Adapter>, link)
+        }
+        AdapterKind::Http => {
+            let mut opts = HttpOptions::new(m.url.clone(), m.verify_key.clone(), m.qq);
+            opts.call_timeout = m.call_timeout();
+            opts.protocol = m.protocol;
+            opts.poll_interval = Duration::from_millis(m.poll_interval_ms);
+            let (a, link) = HttpAdapter::connect(opts).await?;
+            (a as Arc<dyn Adapter>, link)
+        }
+    })
+}
+
 /// `mahua run`: connect with the configuration in `path` and run the scripts until stopped.
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(path)?;
-    if cfg.mirai.adapter == AdapterKind::Http {
-        bail!(
-            "adapter = \"http\" in {} is not supported by this version; use adapter = \"ws\"",
-            path.display()
-        );
-    }
-    let mut opts =
-        WsOptions::new(cfg.mirai.url.clone(), cfg.mirai.verify_key.clone(), cfg.mirai.qq);
-    opts.call_timeout = cfg.mirai.call_timeout();
-    let (adapter, link) = WsAdapter::connect(opts).await?;
-    let adapter: Arc<dyn Adapter> = adapter;
-    let host_opts = cfg.host_options();
-    let (host, ready) = RunningHost::spawn(host_opts, adapter.clone(), link);
+    let (adapter, link) = connect(&cfg, path).await?;
+    let (host, ready) = RunningHost::spawn(cfg.host_options(), adapter.clone(), link);
     if let Ok(names) = ready.await {
         tracing::info!("running {} script(s): {}", names.len(), names.join(", "));
     }
     shutdown_signal().await;
     tracing::info!("stopping");
     host.stop().await;
-    adapter.shutdown();
+    adapter.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 

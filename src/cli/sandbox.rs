@@ -73,7 +73,7 @@ pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
     }
     printer.abort();
     host.stop().await;
-    adapter.shutdown();
+    adapter.shutdown().await;
     sim.shutdown().await;
     Ok(())
 }

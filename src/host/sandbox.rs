@@ -168,7 +168,7 @@ impl Sandbox {
 }
 
 /// A path inside `data`: relative, without `..`; the folder is made on first use.
-fn data_path(data: &Path, path: &str) -> Result<PathBuf, String> {
+pub fn data_path(data: &Path, path: &str) -> Result<PathBuf, String> {
     let p = Path::new(path);
     if path.is_empty()
         || p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))

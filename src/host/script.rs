@@ -238,6 +238,8 @@ impl Script {
             targets: shared.targets.clone(),
             subs: subs.clone(),
             tasks: tasks.clone(),
+            data_dir: sandbox.data_dir.clone(),
+            trusted: sandbox.trusted,
         };
         let setup = lua::register_all(&lua, ctx)
             .and_then(|()| sandbox.apply(&lua, &name, &deps))

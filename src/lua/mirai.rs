@@ -4,10 +4,13 @@ use mlua::{Function, Lua, MultiValue, Table, Value};
 use serde_json::{Map, Value as Json};
 
 use super::{context, convert};
-use crate::adapter::Call;
+use std::path::PathBuf;
+
+use crate::adapter::{Call, FilePart, Upload};
+use crate::host::sandbox::data_path;
 use crate::protocol::chain;
 use crate::protocol::commands::{
-    self, Command, Default as ArgDefault, Fill, LuaArg, LuaCall, Need, Reply, ValueType,
+    self, Command, Default as ArgDefault, Encoding, Fill, LuaArg, LuaCall, Need, Reply, ValueType,
 };
 use crate::protocol::frame::{self, Failure};
 use crate::protocol::StatusCode;
@@ -60,13 +63,14 @@ fn typed(ty: ValueType, v: Json) -> Result<Json, String> {
     }
 }
 
+/// A call's content, and its files for an upload.
+struct Built {
+    content: Map<String, Json>,
+    files: Vec<FilePart>,
+}
+
 /// The content of a call from its Lua arguments.
-fn build(
-    lua: &Lua,
-    cmd: &Command,
-    call: &LuaCall,
-    args: &MultiValue,
-) -> mlua::Result<Map<String, Json>> {
+fn build(lua: &Lua, cmd: &Command, call: &LuaCall, args: &MultiValue) -> mlua::Result<Built> {
     let func = call.name;
     if args.len() > call.args.len() {
         let names: Vec<_> = call.args.iter().map(|a| a.name).collect();
@@ -78,6 +82,7 @@ fn build(
         )));
     }
     let mut content = Map::new();
+    let mut files = Vec::new();
     for (i, arg) in call.args.iter().enumerate() {
         let pos = i + 1;
         let v = args.get(i).cloned().unwrap_or(Value::Nil);
@@ -86,6 +91,25 @@ fn build(
                 content.insert(arg.key.to_owned(), default_json(d));
             } else if !arg.optional {
                 return Err(bad_arg(func, pos, arg.name, "missing".into()));
+            }
+            continue;
+        }
+        if arg.fill == Fill::File {
+            match file_arg(lua, &v).map_err(|why| bad_arg(func, pos, arg.name, why))? {
+                FileArg::Part(name, bytes) => {
+                    files.push(FilePart { field: arg.key.to_owned(), name, bytes })
+                }
+                FileArg::Url(url) if cmd.param("url").is_some() => {
+                    content.insert("url".to_owned(), Json::String(url));
+                }
+                FileArg::Url(_) => {
+                    return Err(bad_arg(
+                        func,
+                        pos,
+                        arg.name,
+                        "the server cannot fetch this one from a url".into(),
+                    ))
+                }
             }
             continue;
         }
@@ -99,7 +123,43 @@ fn build(
             content.insert(p.key.to_owned(), Json::Null);
         }
     }
-    Ok(content)
+    Ok(Built { content, files })
+}
+
+/// What a file argument names.
+enum FileArg {
+    /// Content with a file name.
+    Part(String, Vec<u8>),
+    /// A URL the server fetches itself.
+    Url(String),
+}
+
+/// Read a file argument: a name in the data folder, `{path}`, `{bytes, name}` or `{url}`.
+fn file_arg(lua: &Lua, v: &Value) -> Result<FileArg, String> {
+    let path = match v {
+        Value::String(s) => s.to_string_lossy(),
+        Value::Table(t) => {
+            let field = |k: &str| t.get::<Option<mlua::LuaString>>(k).map_err(|e| e.to_string());
+            if let Some(bytes) = field("bytes")? {
+                let name =
+                    field("name")?.map_or_else(|| "file".to_owned(), |n| n.to_string_lossy());
+                return Ok(FileArg::Part(name, bytes.as_bytes().to_vec()));
+            }
+            if let Some(url) = field("url")? {
+                return Ok(FileArg::Url(url.to_string_lossy()));
+            }
+            field("path")?
+                .ok_or("expected a file name, {path = …}, {bytes = …, name = …} or {url = …}")?
+                .to_string_lossy()
+        }
+        other => return Err(format!("expected a file name or a table, got {}", other.type_name())),
+    };
+    let ctx = context(lua).map_err(|e| e.to_string())?;
+    let full = if ctx.trusted { PathBuf::from(&path) } else { data_path(&ctx.data_dir, &path)? };
+    let bytes = std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+    let name =
+        full.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok(FileArg::Part(name, bytes))
 }
 
 /// Put one argument into the content.
@@ -113,7 +173,7 @@ fn fill(
 ) -> mlua::Result<()> {
     let bad = |why: String| bad_arg(func, pos, arg.name, why);
     match arg.fill {
-        Fill::Value | Fill::CacheTarget => {
+        Fill::Value | Fill::CacheTarget | Fill::File => {
             let ty = cmd.param(arg.key).map_or(ValueType::Object, |p| p.ty);
             content.insert(arg.key.to_owned(), typed(ty, json).map_err(bad)?);
         }
@@ -232,17 +292,28 @@ fn error_text(t: &Table) -> mlua::Result<String> {
     })
 }
 
-/// Perform a call and give Lua `(true, result)` or `(false, error table)`.
+/// A call or an upload, ready for the adapter.
+enum Request {
+    Call(Call),
+    Upload(Upload),
+}
+
+/// Perform a request and give Lua `(true, result)` or `(false, error table)`.
 async fn perform(
     lua: Lua,
-    call: Call,
+    request: Request,
     reply: Option<Reply>,
     label: String,
     place: Option<String>,
 ) -> mlua::Result<(bool, Value)> {
-    let conversation = call.content.as_object().and_then(send_conversation);
     let adapter = context(&lua)?.adapter.clone();
-    let outcome = match adapter.call(call).await {
+    let (conversation, sent) = match request {
+        Request::Call(call) => {
+            (call.content.as_object().and_then(send_conversation), adapter.call(call))
+        }
+        Request::Upload(upload) => (None, adapter.upload(upload)),
+    };
+    let outcome = match sent.await {
         Ok(body) => frame::outcome(reply, body),
         Err(e) => return failed(&lua, &label, None, &e.reason(), place),
     };
@@ -271,6 +342,18 @@ fn failed(
     Ok((false, Value::Table(error_table(lua, label, code, msg, place)?)))
 }
 
+/// Content as multipart form fields: strings as they are, other scalars as text.
+fn form_fields(content: Map<String, Json>) -> Vec<(String, String)> {
+    content
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            Json::String(s) => (k, s),
+            other => (k, other.to_string()),
+        })
+        .collect()
+}
+
 /// The raw function behind `mirai.<name>`.
 fn command_function(
     lua: &Lua,
@@ -281,13 +364,21 @@ fn command_function(
         let built = build(&lua, cmd, call, &args);
         let place = caller_place(&lua);
         async move {
-            let content = built?;
-            let call_ = Call {
-                command: cmd.name.to_owned(),
-                sub_command: cmd.sub.map(str::to_owned),
-                content: Json::Object(content),
+            let Built { content, files } = built?;
+            let request = if cmd.encoding == Encoding::Multipart {
+                Request::Upload(Upload {
+                    command: cmd.name.to_owned(),
+                    fields: form_fields(content),
+                    files,
+                })
+            } else {
+                Request::Call(Call {
+                    command: cmd.name.to_owned(),
+                    sub_command: cmd.sub.map(str::to_owned),
+                    content: Json::Object(content),
+                })
             };
-            perform(lua, call_, Some(cmd.reply), call.name.to_owned(), place).await
+            perform(lua, request, Some(cmd.reply), call.name.to_owned(), place).await
         }
     })
 }
@@ -318,7 +409,7 @@ fn generic_function(lua: &Lua) -> mlua::Result<Function> {
                 let reply = commands::find(&command, sub.as_deref()).map(|c| c.reply);
                 let label = command.clone();
                 let call = Call { command, sub_command: sub, content: Json::Object(content) };
-                perform(lua, call, reply, label, place).await
+                perform(lua, Request::Call(call), reply, label, place).await
             }
         },
     )

@@ -29,6 +29,10 @@ pub struct Context {
     pub subs: Rc<RefCell<Subscriptions>>,
     /// The script's running callbacks and timers.
     pub tasks: Rc<Tasks>,
+    /// The script's own data folder.
+    pub data_dir: std::path::PathBuf,
+    /// Whether the script may read files anywhere.
+    pub trusted: bool,
 }
 
 /// The context of the state running this function.

@@ -153,6 +153,9 @@ pub enum Fill {
     CacheTarget,
     /// A table whose fields are merged into the content.
     Merge,
+    /// A file: a name in the script's data folder, `{path = …}`, `{bytes = …, name = …}`,
+    /// or `{url = …}` where the server fetches it.
+    File,
 }
 
 /// One positional argument of a Lua call.
@@ -273,6 +276,9 @@ const fn chain(name: &'static str, key: &'static str) -> LuaArg {
 }
 const fn cached_target() -> LuaArg {
     LuaArg { name: "target", key: "target", optional: true, default: None, fill: Fill::CacheTarget }
+}
+const fn file(name: &'static str, key: &'static str) -> LuaArg {
+    LuaArg { name, key, optional: false, default: None, fill: Fill::File }
 }
 const fn merge(name: &'static str) -> LuaArg {
     LuaArg { name, key: "", optional: true, default: None, fill: Fill::Merge }
@@ -452,8 +458,10 @@ const TABLE: [Command; 60] = [
         lua("file_mkdir", &[a("group", "target"), a("path_id", "id"), d("name", "directoryName", Default::Str("New Folder"))]),
         "Make a folder in a group's files."),
     upload(cmd("file_upload", None, Post, "/file/upload",
-        &[req("type", STR), req("target", Long), req("path", STR), req("file", File)], Reply::Data, None,
-        "Upload a file into a group's files.")),
+        &[req("type", STR), req("target", Long), req("path", STR), req("file", File)], Reply::Data,
+        lua("file_upload", &[a("group", "target"), d("path", "path", Default::Str("")), file("file", "file"),
+            d("type", "type", Default::Str("group"))]),
+        "Upload a file into a folder of a group's files (path \"\" is the root); returns the new file.")),
     cmd("file_delete", None, Post, "/file/delete", file_params![], Reply::Status,
         lua("file_delete", &[a("group", "target"), a("path_id", "id")]),
         "Delete a group file or folder."),
@@ -464,13 +472,16 @@ const TABLE: [Command; 60] = [
         lua("file_rename", &[a("group", "target"), a("path_id", "id"), a("name", "renameTo")]),
         "Rename a group file or folder."),
     // Uploads.
-    upload(cmd("uploadImage", None, Post, "/uploadImage", &[req("type", STR), opt("url", STR), opt("img", File)], Reply::Bare, None,
-        "Upload an image; returns its imageId and url.")),
-    upload(cmd("uploadVoice", None, Post, "/uploadVoice", &[req("type", STR), opt("url", STR), opt("voice", File)], Reply::Bare, None,
-        "Upload a voice clip; returns its voiceId.")),
+    upload(cmd("uploadImage", None, Post, "/uploadImage", &[req("type", STR), opt("url", STR), opt("img", File)], Reply::Bare,
+        lua("uploadImage", &[a("kind", "type"), file("image", "img")]),
+        "Upload an image (kind: friend, group or temp); returns its imageId and url.")),
+    upload(cmd("uploadVoice", None, Post, "/uploadVoice", &[req("type", STR), opt("url", STR), opt("voice", File)], Reply::Bare,
+        lua("uploadVoice", &[a("kind", "type"), file("voice", "voice")]),
+        "Upload a voice clip (kind: friend or group); returns its voiceId.")),
     upload(cmd("uploadShortVideo", None, Post, "/uploadShortVideo",
-        &[req("type", STR), req("video", File), req("thumbnail", File)], Reply::Bare, None,
-        "Upload a short video with its thumbnail; returns its videoId.")),
+        &[req("type", STR), req("video", File), req("thumbnail", File)], Reply::Bare,
+        lua("uploadShortVideo", &[a("kind", "type"), file("video", "video"), file("thumbnail", "thumbnail")]),
+        "Upload a short video with its thumbnail (kind: friend or group); returns its videoId.")),
     // Friends and groups.
     cmd("deleteFriend", None, Post, "/deleteFriend", &[req("target", Long)], Reply::Status,
         lua("deleteFriend", &[a("qq", "target")]),

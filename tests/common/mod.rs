@@ -1,15 +1,17 @@
-//! A bot for tests: the simulator on 127.0.0.1:0, the ws adapter, and a host running given scripts.
+//! A bot for tests: the simulator on 127.0.0.1:0, an adapter, and a host running given scripts.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use mahua::adapter::http::{HttpAdapter, HttpOptions};
 use mahua::adapter::ws::{WsAdapter, WsOptions};
-use mahua::adapter::Adapter;
+use mahua::adapter::{Adapter, LinkEvent};
 use mahua::config::Secret;
 use mahua::host::{HostEvent, HostOptions, RunningHost};
 use mahua::sim::{Sim, SimConfig};
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 /// The friend that test scripts report to.
 pub const REPORTER: i64 = 424_242;
@@ -17,10 +19,48 @@ pub const REPORTER: i64 = 424_242;
 /// How long a test waits for anything.
 pub const WITHIN: Duration = Duration::from_secs(10);
 
+/// Which adapter a test bot uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// WebSocket.
+    Ws,
+    /// HTTP polling.
+    Http,
+}
+
+impl Transport {
+    /// The adapter name the simulator records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ws => "ws",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// Connect to `sim` over `t` (polling fast over http, so tests stay quick).
+pub async fn connect(t: Transport, sim: &Sim) -> (Arc<dyn Adapter>, mpsc::Receiver<LinkEvent>) {
+    let key = Secret::new(sim.config().verify_key.clone());
+    let qq = sim.config().qq;
+    match t {
+        Transport::Ws => {
+            let (a, link) =
+                WsAdapter::connect(WsOptions::new(sim.ws_url(), key, qq)).await.expect("connects");
+            (a as Arc<dyn Adapter>, link)
+        }
+        Transport::Http => {
+            let mut opts = HttpOptions::new(sim.http_url(), key, qq);
+            opts.poll_interval = Duration::from_millis(5);
+            let (a, link) = HttpAdapter::connect(opts).await.expect("connects");
+            (a as Arc<dyn Adapter>, link)
+        }
+    }
+}
+
 /// A running bot with its simulator.
 pub struct Bot {
     pub sim: Sim,
-    pub adapter: Arc<WsAdapter>,
+    pub adapter: Arc<dyn Adapter>,
     host: Option<RunningHost>,
     pub dir: tempfile::TempDir,
     pub scripts: Vec<String>,
@@ -37,18 +77,19 @@ pub fn script_dir(scripts: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// Start the simulator, seed the reporter friend, connect, and run `scripts`.
+/// Start the simulator, seed the reporter friend, connect over ws, and run `scripts`.
 pub async fn start(scripts: &[(&str, &str)]) -> Bot {
-    start_with(SimConfig::default(), scripts).await
+    start_on(Transport::Ws, scripts).await
 }
 
-/// As `start`, with a simulator configuration.
-pub async fn start_with(cfg: SimConfig, scripts: &[(&str, &str)]) -> Bot {
-    start_custom(cfg, scripts, |_| {}).await
+/// As `start`, over the adapter `t`.
+pub async fn start_on(t: Transport, scripts: &[(&str, &str)]) -> Bot {
+    start_custom(t, SimConfig::default(), scripts, |_| {}).await
 }
 
-/// As `start`, with a simulator configuration and host options changed by `tune`.
+/// As `start_on`, with a simulator configuration and host options changed by `tune`.
 pub async fn start_custom(
+    t: Transport,
     cfg: SimConfig,
     scripts: &[(&str, &str)],
     tune: impl FnOnce(&mut HostOptions),
@@ -56,14 +97,11 @@ pub async fn start_custom(
     let sim = Sim::start(cfg).await.expect("sim starts");
     sim.world(|w| w.add_friend(REPORTER, "reporter"));
     let dir = script_dir(scripts);
-    let opts =
-        WsOptions::new(sim.ws_url(), Secret::new(sim.config().verify_key.clone()), sim.config().qq);
-    let (adapter, link) = WsAdapter::connect(opts).await.expect("connects");
-    let dyn_adapter: Arc<dyn Adapter> = adapter.clone();
+    let (adapter, link) = connect(t, &sim).await;
     let mut opts = HostOptions::new(dir.path());
     opts.data_dir = dir.path().join("data");
     tune(&mut opts);
-    let (host, ready) = RunningHost::spawn(opts, dyn_adapter, link);
+    let (host, ready) = RunningHost::spawn(opts, adapter.clone(), link);
     let scripts = ready.await.expect("host ready");
     Bot { sim, adapter, host: Some(host), dir, scripts, host_log: Vec::new() }
 }
@@ -121,7 +159,7 @@ impl Bot {
         if let Some(h) = self.host.take() {
             h.stop().await;
         }
-        self.adapter.shutdown();
+        self.adapter.shutdown().await;
     }
 }
 
