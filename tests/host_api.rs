@@ -558,6 +558,42 @@ async fn a_broken_script_does_not_stop_the_others_loading(t: Transport) {
     bot.stop().await;
 }
 
+async fn uploads_work_from_files_and_bytes(t: Transport) {
+    let g = mahua::sim::DEFAULT_GROUP;
+    let script = format!(
+        "bot.on('load', function()\n\
+           local f = assert(io.open('pic.png', 'wb')); f:write('\\137PNG fake'); f:close()\n\
+           local a = mirai.uploadImage('group', 'pic.png')\n\
+           local b = mirai.uploadImage('friend', {{bytes = 'raw bytes', name = 'raw.jpg'}})\n\
+           local v = mirai.uploadShortVideo('group', {{bytes = 'vid', name = 'v.mp4'}}, {{bytes = 'th', name = 't.jpg'}})\n\
+           local n = mirai.file_upload({g}, '', {{bytes = 'hello', name = 'notes.txt'}})\n\
+           local ok, e = pcall(mirai.uploadImage, 'group', '../../etc/passwd')\n\
+           mirai.sendFriendMessage({REPORTER}, table.concat({{type(a.imageId), type(b.imageId), type(v.videoId), n.name, tostring(ok), tostring(e)}}, '|'))\n\
+         end)\n"
+    );
+    let bot = start_on(t, &[("up.lua", &script)]).await;
+    let report = bot.wait_reports(1).await.remove(0);
+    let parts: Vec<_> = report.split('|').collect();
+    assert_eq!(parts[..5], ["string", "string", "string", "notes.txt", "false"], "{report}");
+    assert!(parts[5].contains("outside the script's data folder"), "{report}");
+    let uploads = bot.sim.world(|w| {
+        w.uploads
+            .iter()
+            .map(|u| (u.kind, u.file_name.clone().unwrap_or_default(), u.size))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        uploads,
+        [
+            ("image", "pic.png".into(), 9),
+            ("image", "raw.jpg".into(), 9),
+            ("video", "v.mp4".into(), 3),
+            ("file", "notes.txt".into(), 5)
+        ]
+    );
+    bot.stop().await;
+}
+
 /// Run each scenario over both adapters.
 macro_rules! over_both {
     ($($name:ident),* $(,)?) => {
@@ -584,4 +620,5 @@ over_both!(
     timers_fire_and_cancel,
     handlers_can_be_cancelled_and_unload_runs,
     a_broken_script_does_not_stop_the_others_loading,
+    uploads_work_from_files_and_bytes,
 );

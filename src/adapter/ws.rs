@@ -156,9 +156,11 @@ async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectEr
     let header = |v: &str| HeaderValue::from_str(v).map_err(|e| bad(e.to_string()));
     request.headers_mut().insert("verifyKey", header(opts.verify_key.expose())?);
     request.headers_mut().insert("qq", header(&opts.qq.to_string())?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| {
-        ConnectError::Unreachable { url: url.to_owned(), adapter: "ws", reason: e.to_string() }
-    })?;
+    // Frames are small and answered at once: do not let Nagle hold them back.
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, None, true).await.map_err(|e| {
+            ConnectError::Unreachable { url: url.to_owned(), adapter: "ws", reason: e.to_string() }
+        })?;
     let first = loop {
         match socket.next().await {
             Some(Ok(Message::Text(t))) => break t.to_string(),

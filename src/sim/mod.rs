@@ -364,6 +364,10 @@ impl Sim {
                 // An error means the sender is gone, which also means stop.
                 let _ = stop.wait_for(|s| *s).await;
             };
+            // Frames are small and answered at once: do not let Nagle hold them back.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
                 tracing::error!(target: "mahua::sim", "server stopped: {e}");
             }
