@@ -88,7 +88,7 @@ const V1_COMMANDS: &[&str] = &[
 pub fn base_url(url: &str) -> Result<String, ConnectError> {
     let bad =
         |reason: &str| ConnectError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
-    let trimmed = url.trim().trim_end_matches('/');
+    let trimmed = url.trim();
     let (scheme, rest) = match trimmed.split_once("://") {
         Some((s @ ("http" | "https"), rest)) => (s, rest),
         Some(("ws", rest)) => ("http", rest),
@@ -98,6 +98,7 @@ pub fn base_url(url: &str) -> Result<String, ConnectError> {
         }
         None => ("http", trimmed),
     };
+    let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.starts_with('/') {
         return Err(bad("no host"));
     }
