@@ -9,7 +9,8 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, Notify};
 
 use super::{
-    backoff, multipart, Adapter, BoxFuture, Call, CallError, ConnectError, LinkEvent, Upload,
+    backoff, multipart, parse_address, Adapter, BoxFuture, Call, CallError, ConnectError,
+    LinkEvent, Upload,
 };
 use crate::config::{ProtocolVersion, Secret};
 use crate::protocol::commands::{self, Encoding, HttpMethod};
@@ -86,23 +87,9 @@ const V1_COMMANDS: &[&str] = &[
 
 /// Make a configured URL a base `http://host:port`.
 pub fn base_url(url: &str) -> Result<String, ConnectError> {
-    let bad =
-        |reason: &str| ConnectError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
-    let trimmed = url.trim();
-    let (scheme, rest) = match trimmed.split_once("://") {
-        Some((s @ ("http" | "https"), rest)) => (s, rest),
-        Some(("ws", rest)) => ("http", rest),
-        Some(("wss", rest)) => ("https", rest),
-        Some((other, _)) => {
-            return Err(bad(&format!("unknown scheme {other:?}, expected http:// or https://")))
-        }
-        None => ("http", trimmed),
-    };
-    let rest = rest.trim_end_matches('/');
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(bad("no host"));
-    }
-    Ok(format!("{scheme}://{rest}"))
+    let a = parse_address(url)?;
+    let scheme = if a.secure { "https" } else { "http" };
+    Ok(format!("{scheme}://{}{}", a.host, a.path))
 }
 
 struct Inner {

@@ -48,6 +48,40 @@ pub struct FilePart {
     pub bytes: Vec<u8>,
 }
 
+/// A configured server address, taken apart.
+pub(crate) struct Address<'a> {
+    /// `wss` or `https`.
+    pub secure: bool,
+    /// `host:port`.
+    pub host: &'a str,
+    /// The path, without a trailing `/`; empty for none.
+    pub path: &'a str,
+}
+
+/// Split `ws://…`, `wss://…`, `http://…`, `https://…` or `host:port`.
+pub(crate) fn parse_address(url: &str) -> Result<Address<'_>, ConnectError> {
+    let bad = |reason: String| ConnectError::BadUrl { url: url.to_owned(), reason };
+    let trimmed = url.trim();
+    let (secure, rest) = match trimmed.split_once("://") {
+        Some(("ws" | "http", rest)) => (false, rest),
+        Some(("wss" | "https", rest)) => (true, rest),
+        Some((other, _)) => {
+            return Err(bad(format!(
+                "unknown scheme {other:?}, expected ws://, wss://, http:// or https://"
+            )))
+        }
+        None => (false, trimmed),
+    };
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    if host.is_empty() {
+        return Err(bad("no host".into()));
+    }
+    Ok(Address { secure, host, path })
+}
+
 /// Exponential backoff from 250 ms up to `max`, with up to 50% jitter.
 #[must_use]
 pub fn backoff(attempt: u32, max: Duration) -> Duration {

@@ -15,7 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::{
-    backoff, multipart, Adapter, BoxFuture, Call, CallError, ConnectError, LinkEvent, Upload,
+    backoff, multipart, parse_address, Adapter, BoxFuture, Call, CallError, ConnectError,
+    LinkEvent, Upload,
 };
 use crate::config::Secret;
 use crate::protocol::frame::{self, Incoming};
@@ -75,27 +76,10 @@ pub struct WsAdapter {
 
 /// Make a configured URL a full `ws://…/all` URL.
 pub fn endpoint(url: &str) -> Result<String, ConnectError> {
-    let bad =
-        |reason: &str| ConnectError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
-    let trimmed = url.trim();
-    let (scheme, rest) = match trimmed.split_once("://") {
-        Some((s @ ("ws" | "wss"), rest)) => (s, rest),
-        Some(("http", rest)) => ("ws", rest),
-        Some(("https", rest)) => ("wss", rest),
-        Some((other, _)) => {
-            return Err(bad(&format!("unknown scheme {other:?}, expected ws:// or wss://")))
-        }
-        None => ("ws", trimmed),
-    };
-    let (host, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-        None => (rest, ""),
-    };
-    if host.is_empty() {
-        return Err(bad("no host"));
-    }
-    let path = if path.is_empty() { "/all" } else { path };
-    Ok(format!("{scheme}://{host}{path}"))
+    let a = parse_address(url)?;
+    let scheme = if a.secure { "wss" } else { "ws" };
+    let path = if a.path.is_empty() { "/all" } else { a.path };
+    Ok(format!("{scheme}://{}{path}", a.host))
 }
 
 impl WsAdapter {
@@ -379,10 +363,10 @@ impl Adapter for WsAdapter {
 
 /// The http address of the same server: uploads go there, as 2.10 serves them on the ws port.
 fn http_base(ws_url: &str) -> String {
-    let (scheme, rest) = ws_url.split_once("://").unwrap_or(("ws", ws_url));
-    let host = rest.split('/').next().unwrap_or(rest);
-    let scheme = if scheme == "wss" { "https" } else { "http" };
-    format!("{scheme}://{host}")
+    match parse_address(ws_url) {
+        Ok(a) => format!("{}://{}", if a.secure { "https" } else { "http" }, a.host),
+        Err(_) => ws_url.to_owned(),
+    }
 }
 
 #[cfg(test)]
