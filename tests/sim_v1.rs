@@ -68,6 +68,13 @@ impl V1 {
         serde_json::from_str(&text).expect("JSON")
     }
 
+    /// GET with only this session key added to the query; the parsed body, whatever the status.
+    async fn send_get_as(&self, path: &str, key: &str) -> Value {
+        let (_, body) =
+            self.send(self.client.get(self.url(path)).query(&[("sessionKey", key)])).await;
+        serde_json::from_str(&body).expect("JSON")
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -173,14 +180,6 @@ async fn early_fetch_answers_bare_arrays() {
         sim.received().into_iter().filter(|r| r.command == "fetchMessage").collect();
     assert_eq!(received[0].content, json!({"count": 10}));
     sim.shutdown().await;
-}
-
-impl V1 {
-    async fn send_get_as(&self, path: &str, key: &str) -> Value {
-        let (_, body) =
-            self.send(self.client.get(self.url(path)).query(&[("sessionKey", key)])).await;
-        serde_json::from_str(&body).expect("JSON")
-    }
 }
 
 #[tokio::test]
