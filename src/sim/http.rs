@@ -19,7 +19,7 @@ use crate::protocol::commands::{Command, HttpMethod, Transport, COMMANDS};
 use crate::protocol::StatusCode;
 
 /// Largest request body accepted (uploads included).
-const BODY_LIMIT: usize = 64 * 1024 * 1024;
+pub(super) const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Every route of the server: commands from the table, the ws paths, the control API.
 pub fn router(inner: Arc<Inner>) -> Router {
@@ -183,7 +183,12 @@ fn dispatch(
 }
 
 /// The unread-queue endpoints.
-fn queue(inner: &Inner, name: &str, content: &Content, key: Option<&str>) -> Result<Value, Fail> {
+pub(super) fn queue(
+    inner: &Inner,
+    name: &str,
+    content: &Content,
+    key: Option<&str>,
+) -> Result<Value, Fail> {
     let count = content.get("count").and_then(Value::as_i64).unwrap_or(10);
     let count = usize::try_from(count).unwrap_or(0);
     let mut sessions = inner.sessions();
@@ -208,7 +213,7 @@ fn queue(inner: &Inner, name: &str, content: &Content, key: Option<&str>) -> Res
     Ok(data(result))
 }
 
-async fn read_form(req: Request) -> Result<Form, Fail> {
+pub(super) async fn read_form(req: Request) -> Result<Form, Fail> {
     let mut multipart = Multipart::from_request(req, &()).await.map_err(|_| Fail::invalid())?;
     let mut form = Form::default();
     while let Some(field) = multipart.next_field().await.map_err(|_| Fail::invalid())? {
@@ -229,7 +234,7 @@ async fn read_form(req: Request) -> Result<Form, Fail> {
     Ok(form)
 }
 
-fn form_json(form: &Form) -> Value {
+pub(super) fn form_json(form: &Form) -> Value {
     let mut o = serde_json::Map::new();
     for (k, v) in &form.text {
         o.insert(k.clone(), Value::String(v.clone()));

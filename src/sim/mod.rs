@@ -5,6 +5,9 @@
 //! and a small control API (`POST /_sim/event`, `GET /_sim/sent`,
 //! `GET /_sim/received`) on one port. Commands act on a [`World`] and answer
 //! with the real server's shapes and status codes.
+//!
+//! With [`SimProtocol::V1`] the http routes speak the older 1.x dialect instead
+//! (see the `v1` module); the world and the command effects are the same.
 
 mod content;
 mod control;
@@ -12,6 +15,7 @@ mod error;
 mod handlers;
 mod http;
 mod session;
+mod v1;
 pub mod world;
 mod ws;
 
@@ -55,6 +59,26 @@ pub struct SimConfig {
     pub unread_queue_max: usize,
     /// How long an unbound http session lives.
     pub session_expiry: Duration,
+    /// Which mirai-api-http dialect the http routes speak.
+    pub protocol: SimProtocol,
+}
+
+/// The mirai-api-http dialect the simulator speaks.
+///
+/// In 1.x mode only the 1.x http routes (and the control API) are served:
+/// there is no ws adapter, `single_mode` and `enable_verify` do not exist
+/// (the `authKey` is always checked against `verify_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimProtocol {
+    /// mirai-api-http 2.x: the ws and http adapters.
+    #[default]
+    V2,
+    /// mirai-api-http 1.x over http: `/auth` + `/verify`, bare lists and bare upload ids.
+    V1 {
+        /// Whether the unread-queue routes wrap their answer as `{"code":0,"data":…}`
+        /// (later 1.x) instead of answering the bare array (early 1.x).
+        wrapped_fetch: bool,
+    },
 }
 
 impl Default for SimConfig {
@@ -66,6 +90,7 @@ impl Default for SimConfig {
             single_mode: false,
             unread_queue_max: 100,
             session_expiry: Duration::from_secs(180),
+            protocol: SimProtocol::V2,
         }
     }
 }
@@ -174,8 +199,10 @@ impl Inner {
         content: Value,
     ) {
         let mut shown = content.clone();
-        if let Some(key) = shown.get_mut("verifyKey") {
-            *key = json!("<hidden>");
+        for secret in ["verifyKey", "authKey"] {
+            if let Some(key) = shown.get_mut(secret) {
+                *key = json!("<hidden>");
+            }
         }
         if matches!(
             command,
@@ -201,11 +228,16 @@ impl Inner {
 
     /// Run a command for a bound session and apply what it caused.
     fn execute(&self, cmd: &Command, content: &Content, session: &str) -> Value {
+        self.try_execute(cmd, content, session).unwrap_or_else(|f| f.body())
+    }
+
+    /// Run a command for a bound session and apply what it caused; the failure as it is.
+    fn try_execute(&self, cmd: &Command, content: &Content, session: &str) -> Result<Value, Fail> {
         let mut fx = handlers::Effects::default();
         let result =
             handlers::run(&mut self.world(), cmd, content, handlers::Ctx { session }, &mut fx);
         self.apply(fx);
-        result.unwrap_or_else(|f| f.body())
+        result
     }
 
     fn apply(&self, fx: handlers::Effects) {
@@ -342,10 +374,12 @@ impl Sim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let bound = (!cfg.enable_verify).then_some(cfg.qq);
+        // 1.x has no single mode.
+        let single = cfg.single_mode && cfg.protocol == SimProtocol::V2;
         let inner = Arc::new(Inner {
             world: Mutex::new(World::new(cfg.qq)),
             sessions: Mutex::new(Sessions::new(
-                cfg.single_mode,
+                single,
                 bound,
                 cfg.session_expiry,
                 cfg.unread_queue_max,
@@ -357,7 +391,10 @@ impl Sim {
             addr,
             cfg,
         });
-        let app = http::router(Arc::clone(&inner));
+        let app = match inner.cfg.protocol {
+            SimProtocol::V2 => http::router(Arc::clone(&inner)),
+            SimProtocol::V1 { .. } => v1::router(Arc::clone(&inner)),
+        };
         let mut stop = inner.shutdown.subscribe();
         let server = tokio::spawn(async move {
             let stopped = async move {
@@ -627,11 +664,19 @@ pub async fn serve(cfg: SimConfig, port: u16) -> anyhow::Result<()> {
     let default_key = cfg.verify_key == SimConfig::default().verify_key;
     let sim = Sim::start_on(SocketAddr::from(([127, 0, 0, 1], port)), cfg).await?;
     let c = sim.config();
-    println!("mirai-api-http {VERSION} simulator listening on {}", sim.http_url());
-    println!("  ws:   {}/all?verifyKey=…&qq={}", sim.ws_url(), c.qq);
-    println!("  http: POST {}/verify, then /bind with qq {}", sim.http_url(), c.qq);
-    if default_key {
-        println!("  verify key: {}", c.verify_key);
+    if let SimProtocol::V1 { .. } = c.protocol {
+        println!("mirai-api-http {} simulator listening on {}", v1::VERSION, sim.http_url());
+        println!("  http: POST {}/auth, then /verify with qq {}", sim.http_url(), c.qq);
+        if default_key {
+            println!("  auth key: {}", c.verify_key);
+        }
+    } else {
+        println!("mirai-api-http {VERSION} simulator listening on {}", sim.http_url());
+        println!("  ws:   {}/all?verifyKey=…&qq={}", sim.ws_url(), c.qq);
+        println!("  http: POST {}/verify, then /bind with qq {}", sim.http_url(), c.qq);
+        if default_key {
+            println!("  verify key: {}", c.verify_key);
+        }
     }
     println!(
         "  control: POST {0}/_sim/event (push an event), GET {0}/_sim/sent (messages the bot sent)",

@@ -807,6 +807,12 @@ impl World {
         self.messages.iter().find(|m| m.conversation == conversation && m.id == id)
     }
 
+    /// The most recently cached message with this id, in any conversation (1.x ids carry no conversation).
+    #[must_use]
+    pub fn latest_message_with_id(&self, id: i64) -> Option<&CachedMessage> {
+        self.messages.iter().rev().find(|m| m.id == id)
+    }
+
     /// Drop a message from the cache; whether it was there.
     pub fn forget_message(&mut self, conversation: i64, id: i64) -> bool {
         let before = self.messages.len();
