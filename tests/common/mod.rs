@@ -149,6 +149,15 @@ impl Bot {
         }
     }
 
+    /// Whether the host has reported `want` by now, without waiting.
+    pub fn try_host(&mut self, want: &HostEvent) -> bool {
+        let host = self.host.as_mut().expect("host running");
+        while let Ok(ev) = host.events.try_recv() {
+            self.host_log.push(ev);
+        }
+        self.host_log.contains(want)
+    }
+
     /// Write a script file into the scripts folder.
     pub fn write(&self, name: &str, src: &str) {
         std::fs::write(self.dir.path().join(name), src).expect("write script");
