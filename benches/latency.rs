@@ -52,8 +52,8 @@ async fn latencies(http: bool, rounds: usize) -> Vec<Duration> {
             .await
             .expect("reply");
         out.push(started.elapsed());
-        // Spread the events over the poll cycle instead of locking onto its phase.
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..50))).await;
+        // Spread the events over a whole poll cycle instead of locking onto its phase.
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..250))).await;
     }
     host.stop().await;
     adapter.shutdown().await;
