@@ -121,6 +121,9 @@ pub struct MiraiConfig {
     /// How long a call waits for its answer, in milliseconds.
     #[serde(default = "default_call_timeout")]
     pub call_timeout_ms: u64,
+    /// How many events one poll of the http adapter asks for.
+    #[serde(default = "default_poll_count")]
+    pub poll_count: usize,
 }
 
 /// The `[scripts]` section: where the bot's scripts live.
@@ -175,6 +178,9 @@ fn default_url() -> String {
 }
 fn default_poll_interval() -> u64 {
     200
+}
+fn default_poll_count() -> usize {
+    100
 }
 fn default_call_timeout() -> u64 {
     10_000
@@ -257,6 +263,7 @@ const OVERRIDES: &[(&str, &str, &str, Kind)] = &[
     ("MAHUA_PROTOCOL", "mirai", "protocol", Kind::Str),
     ("MAHUA_POLL_INTERVAL_MS", "mirai", "poll_interval_ms", Kind::Int),
     ("MAHUA_CALL_TIMEOUT_MS", "mirai", "call_timeout_ms", Kind::Int),
+    ("MAHUA_POLL_COUNT", "mirai", "poll_count", Kind::Int),
     ("MAHUA_SCRIPTS_DIR", "scripts", "dir", Kind::Str),
     ("MAHUA_HOT_RELOAD", "scripts", "hot_reload", Kind::Bool),
     ("MAHUA_DATA_DIR", "scripts", "data_dir", Kind::Str),
@@ -328,6 +335,9 @@ impl Config {
             return Err(invalid(
                 "`memory_mb` and `run_time_ms` in [limits] must be more than 0".into(),
             ));
+        }
+        if self.mirai.poll_count == 0 {
+            return Err(invalid("`poll_count` in [mirai] must be more than 0".into()));
         }
         if self.mirai.poll_interval_ms == 0 {
             return Err(invalid("`poll_interval_ms` in [mirai] must be more than 0".into()));

@@ -44,6 +44,9 @@ enum Command {
         /// The bot account's QQ number.
         #[arg(long)]
         qq: Option<i64>,
+        /// Speak the mirai-api-http 1.x dialect (HTTP only) instead of 2.x.
+        #[arg(long)]
+        v1: bool,
     },
 }
 
@@ -69,8 +72,8 @@ fn main() -> ExitCode {
         Some(Command::Run { config }) => runtime.block_on(mahua::cli::run(&config)),
         Some(Command::Check { dir }) => runtime.block_on(mahua::cli::check(&dir)),
         Some(Command::Sandbox { dir }) => runtime.block_on(mahua::cli::sandbox(&dir)),
-        Some(Command::Sim { port, verify_key, qq }) => {
-            runtime.block_on(mahua::cli::sim(port, verify_key, qq))
+        Some(Command::Sim { port, verify_key, qq, v1 }) => {
+            runtime.block_on(mahua::cli::sim(port, verify_key, qq, v1))
         }
         None => runtime.block_on(mahua::cli::sandbox(&PathBuf::from("scripts"))),
     };

@@ -94,3 +94,37 @@ async fn the_link_comes_back_after_the_server_restarts() {
     assert_eq!(sim.session_count(), 0, "the session was released");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_forgotten_session_is_renewed_and_the_call_goes_through() {
+    let sim = Sim::start(SimConfig::default()).await.expect("sim");
+    let cfg = sim.config().clone();
+    let mut opts = HttpOptions::new(sim.http_url(), Secret::new(cfg.verify_key.clone()), cfg.qq);
+    // Poll rarely, so the call is what finds the session gone.
+    opts.poll_interval = Duration::from_secs(3600);
+    let (adapter, mut link) = HttpAdapter::connect(opts).await.expect("connects");
+    assert_eq!(link.recv().await, Some(LinkEvent::Connected { gap: None }));
+    let bind = sim.received().into_iter().find(|r| r.command == "bind").expect("bound");
+    let key = bind.content["sessionKey"].as_str().expect("session key").to_owned();
+    let released: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/release", sim.http_url()))
+        .json(&json!({"sessionKey": key, "qq": cfg.qq}))
+        .send()
+        .await
+        .expect("release")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(released["code"], json!(0));
+    let body = adapter.call(about_with_session()).await.expect("renewed and answered");
+    assert_eq!(body["code"], json!(0), "{body}");
+    assert!(matches!(link.recv().await, Some(LinkEvent::Disconnected { .. })));
+    assert!(matches!(link.recv().await, Some(LinkEvent::Connected { gap: Some(_) })));
+    adapter.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A call that needs a session (`about` does not).
+fn about_with_session() -> Call {
+    Call { command: "friendList".into(), sub_command: None, content: json!({}) }
+}

@@ -63,6 +63,7 @@ pub async fn connect(
             opts.call_timeout = m.call_timeout();
             opts.protocol = m.protocol;
             opts.poll_interval = Duration::from_millis(m.poll_interval_ms);
+            opts.poll_count = m.poll_count;
             let (a, link) = HttpAdapter::connect(opts).await?;
             (a as Arc<dyn Adapter>, link)
         }
@@ -101,8 +102,12 @@ pub async fn sim(
     port: u16,
     verify_key: Option<String>,
     qq: Option<i64>,
+    v1: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut cfg = SimConfig::default();
+    if v1 {
+        cfg.protocol = crate::sim::SimProtocol::V1 { wrapped_fetch: true };
+    }
     if let Some(k) = verify_key {
         cfg.verify_key = k;
     }

@@ -26,6 +26,8 @@ pub enum Transport {
     Ws,
     /// HTTP polling.
     Http,
+    /// HTTP polling in the 1.x dialect (the simulator must be in 1.x mode).
+    HttpV1,
 }
 
 impl Transport {
@@ -33,7 +35,7 @@ impl Transport {
     pub fn name(self) -> &'static str {
         match self {
             Self::Ws => "ws",
-            Self::Http => "http",
+            Self::Http | Self::HttpV1 => "http",
         }
     }
 }
@@ -48,9 +50,12 @@ pub async fn connect(t: Transport, sim: &Sim) -> (Arc<dyn Adapter>, mpsc::Receiv
                 WsAdapter::connect(WsOptions::new(sim.ws_url(), key, qq)).await.expect("connects");
             (a as Arc<dyn Adapter>, link)
         }
-        Transport::Http => {
+        Transport::Http | Transport::HttpV1 => {
             let mut opts = HttpOptions::new(sim.http_url(), key, qq);
             opts.poll_interval = Duration::from_millis(5);
+            if t == Transport::HttpV1 {
+                opts.protocol = mahua::config::ProtocolVersion::V1;
+            }
             let (a, link) = HttpAdapter::connect(opts).await.expect("connects");
             (a as Arc<dyn Adapter>, link)
         }
