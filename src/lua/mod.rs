@@ -2,9 +2,11 @@
 
 pub mod bot;
 pub mod convert;
+pub mod http;
 pub mod json;
 pub mod log;
 pub mod mirai;
+pub mod store;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -58,5 +60,7 @@ pub fn register_all(lua: &Lua, ctx: Context) -> mlua::Result<()> {
     install(lua, "log", log::register(lua)?, true)?;
     install(lua, "bot", bot::register(lua)?, true)?;
     install(lua, "mirai", mirai::register(lua)?, true)?;
+    install(lua, "store", store::register(lua)?, false)?;
+    install(lua, "http", http::register(lua)?, false)?;
     Ok(())
 }
