@@ -46,7 +46,7 @@ async fn web() -> String {
         .route("/hello", get(|| async { "hello from the web" }))
         .route("/echo", post(|body: String| async move { format!("got {body}") }))
         .route("/big", get(|| async { "x".repeat(2 << 20) }))
-        .route("/slow", get(|| std::future::pending::<String>()));
+        .route("/slow", get(std::future::pending::<String>));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {

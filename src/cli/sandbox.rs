@@ -1,43 +1,248 @@
 //! `mahua sandbox`: the scripts against the built-in simulator, with a chat in the terminal.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rustyline::error::ReadlineError;
+use rustyline::ExternalPrinter as _;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
 
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::Secret;
 use crate::host::{HostOptions, RunningHost};
-use crate::sim::{Sim, SimConfig, DEFAULT_FRIEND, DEFAULT_GROUP};
+use crate::sim::world::World;
+use crate::sim::{SentMessage, Sim, SimConfig, DEFAULT_FRIEND, DEFAULT_GROUP};
 
-/// The member the user speaks as in the group.
-const YOU_IN_GROUP: i64 = 20_002;
+/// Who the user speaks as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    /// A friend of the bot.
+    Friend(i64),
+    /// A member of a group.
+    Member {
+        /// The group.
+        group: i64,
+        /// The member's QQ number.
+        qq: i64,
+    },
+}
 
-/// A chain as one readable line.
+/// One line the user typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Say something as the current speaker.
+    Say(String),
+    /// Speak as a friend from now on.
+    AsFriend(Option<i64>),
+    /// Speak in a group from now on, as a member.
+    InGroup(Option<i64>, Option<i64>),
+    /// Nudge the bot.
+    Nudge,
+    /// Someone joins the current group.
+    Join(i64),
+    /// Someone asks to be the bot's friend.
+    FriendRequest(i64, String),
+    /// Show the commands.
+    Help,
+    /// Leave.
+    Quit,
+    /// Nothing to do.
+    Empty,
+    /// A command that was not understood.
+    Unknown(String),
+}
+
+/// The sandbox's commands, for `/help`.
+const HELP: &str = "\
+  text                  say it (as a friend, or in the group)
+  /friend [qq]          talk to the bot as a friend
+  /group [id] [as qq]   talk in a group, as a member
+  /nudge                nudge the bot
+  /join <qq>            someone joins the group
+  /request <qq> [text]  someone asks to be the bot's friend
+  /help, /quit";
+
+/// Understand one typed line.
 #[must_use]
-pub fn render(chain: &Value) -> String {
+pub fn parse(line: &str) -> Input {
+    let line = line.trim_end();
+    let Some(cmd) = line.strip_prefix('/') else {
+        return if line.trim().is_empty() { Input::Empty } else { Input::Say(line.to_owned()) };
+    };
+    let mut words = cmd.split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let num = |w: Option<&str>| w.and_then(|w| w.parse::<i64>().ok());
+    match name {
+        "friend" | "f" => Input::AsFriend(num(words.next())),
+        "group" | "g" => {
+            let group = num(words.next());
+            let qq = match words.next() {
+                Some("as") => num(words.next()),
+                other => num(other),
+            };
+            Input::InGroup(group, qq)
+        }
+        "nudge" => Input::Nudge,
+        "join" => num(words.next()).map_or_else(|| Input::Unknown(line.to_owned()), Input::Join),
+        "request" => match num(words.next()) {
+            Some(qq) => Input::FriendRequest(qq, words.collect::<Vec<_>>().join(" ")),
+            None => Input::Unknown(line.to_owned()),
+        },
+        "help" | "?" => Input::Help,
+        "quit" | "exit" | "q" => Input::Quit,
+        // Anything else is a message that happens to start with '/', such as a bot command.
+        _ => Input::Say(line.to_owned()),
+    }
+}
+
+/// A member's or friend's display name, when the world knows it.
+fn name_of(world: &World, group: Option<i64>, qq: i64) -> String {
+    let member = group.and_then(|g| world.member(g, qq)).map(|m| m.name.clone());
+    member
+        .or_else(|| world.friend(qq).map(|f| f.nickname.clone()))
+        .unwrap_or_else(|| qq.to_string())
+}
+
+/// A chain as one readable line: `@name`, `[image: url]`, quotes as `> …`.
+#[must_use]
+pub fn render(chain: &Value, world: &World, group: Option<i64>) -> String {
     let mut out = String::new();
     for e in chain.as_array().into_iter().flatten() {
         let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-        match e.get("type").and_then(Value::as_str).unwrap_or_default() {
-            "Source" => {}
-            "Plain" => out.push_str(&s("text")),
-            "At" => out.push_str(&format!("@{}", e.get("target").unwrap_or(&Value::Null))),
-            "AtAll" => out.push_str("@all"),
-            "Face" => out.push_str(&format!("[face {}]", e.get("faceId").unwrap_or(&Value::Null))),
+        let n = |k: &str| e.get(k).and_then(Value::as_i64).unwrap_or_default();
+        let part = match e.get("type").and_then(Value::as_str).unwrap_or_default() {
+            "Source" => String::new(),
+            "Plain" => s("text"),
+            "At" => format!("@{}", name_of(world, group, n("target"))),
+            "AtAll" => "@all".into(),
+            "Face" => format!(
+                "[face {}]",
+                e.get("name")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| n("faceId").to_string(), str::to_owned)
+            ),
             "Image" | "FlashImage" => {
-                out.push_str(&format!("[image: {}]", s("url").max(s("imageId"))))
+                let what = [s("url"), s("imageId"), s("path")]
+                    .into_iter()
+                    .find(|x| !x.is_empty())
+                    .unwrap_or_default();
+                format!("[image: {what}]")
             }
-            "Voice" => out.push_str("[voice]"),
-            other => out.push_str(&format!("[{other}]")),
-        }
+            "Voice" => "[voice]".into(),
+            "Quote" => {
+                format!("> {}\n", render(e.get("origin").unwrap_or(&Value::Null), world, group))
+            }
+            "Poke" => format!("[poke {}]", s("name")),
+            "Dice" => format!("[dice {}]", n("value")),
+            "MusicShare" => format!("[music: {}]", s("title")),
+            "Forward" => "[forwarded messages]".into(),
+            "File" => format!("[file: {}]", s("name")),
+            other => format!("[{other}]"),
+        };
+        out.push_str(&part);
     }
     out
 }
 
-/// Run the sandbox until the input ends or Ctrl-C.
+/// One line for a message the bot sent.
+fn describe(m: &SentMessage, world: &World) -> String {
+    let (to, group) = match m.command.as_str() {
+        "sendGroupMessage" => (format!("group {}", m.target), Some(m.target)),
+        "sendTempMessage" => (format!("{} (temp)", name_of(world, m.group, m.target)), m.group),
+        _ => (name_of(world, None, m.target), None),
+    };
+    format!("bot → {to}: {}", render(&m.chain, world, group))
+}
+
+fn prompt(world: &World, who: Speaker) -> String {
+    match who {
+        Speaker::Friend(qq) => format!("{}> ", name_of(world, None, qq)),
+        Speaker::Member { group, qq } => {
+            format!("{} in group {group}> ", name_of(world, Some(group), qq))
+        }
+    }
+}
+
+/// Act on one input; false means leave.
+fn act(sim: &Sim, who: &mut Speaker, input: Input, say: &dyn Fn(String)) -> bool {
+    match input {
+        Input::Say(text) => {
+            match *who {
+                Speaker::Friend(qq) => sim.friend_message(qq, Value::from(text)),
+                Speaker::Member { group, qq } => sim.group_message(group, qq, Value::from(text)),
+            };
+        }
+        Input::AsFriend(qq) => *who = Speaker::Friend(qq.unwrap_or(DEFAULT_FRIEND)),
+        Input::InGroup(group, qq) => {
+            let group = group.unwrap_or(DEFAULT_GROUP);
+            let qq = qq.or(match *who {
+                Speaker::Member { qq, .. } => Some(qq),
+                Speaker::Friend(_) => None,
+            });
+            *who = Speaker::Member { group, qq: qq.unwrap_or(DEFAULT_FRIEND) };
+        }
+        Input::Nudge => {
+            let bot = sim.config().qq;
+            match *who {
+                Speaker::Friend(qq) => sim.nudge(qq, bot, None),
+                Speaker::Member { group, qq } => sim.nudge(qq, bot, Some(group)),
+            }
+        }
+        Input::Join(qq) => {
+            let group = match *who {
+                Speaker::Member { group, .. } => group,
+                Speaker::Friend(_) => DEFAULT_GROUP,
+            };
+            sim.member_join(group, qq);
+            say(format!("* {qq} joined group {group}"));
+        }
+        Input::FriendRequest(qq, text) => {
+            let id = sim.new_friend_request(qq, &text);
+            say(format!("* {qq} asks to be friends (event {id})"));
+        }
+        Input::Help => say(HELP.to_owned()),
+        Input::Unknown(line) => say(format!("not understood: {line} (try /help)")),
+        Input::Empty => {}
+        Input::Quit => return false,
+    }
+    true
+}
+
+/// Prints a line above the prompt.
+type Printer = Box<dyn FnMut(String) + Send>;
+
+/// Read lines with editing and history on a thread of their own.
+fn read_lines(
+    prompt: Arc<Mutex<String>>,
+    lines: mpsc::UnboundedSender<String>,
+    printer: std::sync::mpsc::Sender<Printer>,
+) {
+    let Ok(mut editor) = rustyline::DefaultEditor::new() else {
+        return;
+    };
+    if let Ok(mut p) = editor.create_external_printer() {
+        let _ = printer.send(Box::new(move |s| {
+            let _ = p.print(s);
+        }));
+    }
+    drop(printer);
+    loop {
+        let shown = prompt.lock().map(|p| p.clone()).unwrap_or_default();
+        match editor.readline(&shown) {
+            Ok(line) => {
+                let _ = editor.add_history_entry(line.as_str());
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+            Err(ReadlineError::Interrupted | ReadlineError::Eof) | Err(_) => return,
+        }
+    }
+}
+
+/// Run the sandbox until the input ends, `/quit`, or Ctrl-C.
 pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
     let sim = Sim::start(SimConfig::default()).await?;
     let cfg = sim.config().clone();
@@ -53,43 +258,56 @@ pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
         dir.display(),
         names.join(", ")
     );
-    println!("Type a message as your friend alice ({DEFAULT_FRIEND}); \"/g text\" says it in the group {DEFAULT_GROUP}.");
-    println!(
-        "The simulator listens on {} (key {}); Ctrl-D or Ctrl-C ends.",
-        sim.ws_url(),
-        cfg.verify_key
-    );
+    println!("You are alice ({DEFAULT_FRIEND}), a friend of the bot; /group talks in group {DEFAULT_GROUP}; /help lists the rest.");
+    println!("The simulator listens on {} (verify key {}).", sim.ws_url(), cfg.verify_key);
 
-    let printer = tokio::spawn(print_replies(sim.clone()));
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut who = Speaker::Friend(DEFAULT_FRIEND);
+    let shown_prompt = Arc::new(Mutex::new(sim.world(|w| prompt(w, who))));
+    let (line_tx, mut lines) = mpsc::unbounded_channel();
+    let (printer_tx, printer_rx) = std::sync::mpsc::channel();
+    let p = shown_prompt.clone();
+    std::thread::spawn(move || read_lines(p, line_tx, printer_tx));
+    let printer: Arc<Mutex<Printer>> = Arc::new(Mutex::new(
+        printer_rx
+            .recv_timeout(Duration::from_secs(1))
+            .unwrap_or_else(|_| Box::new(|s| println!("{s}"))),
+    ));
+    let say = {
+        let printer = printer.clone();
+        move |s: String| {
+            if let Ok(mut p) = printer.lock() {
+                p(s);
+            }
+        }
+    };
+    let replies = tokio::spawn(print_replies(sim.clone(), say.clone()));
     loop {
         tokio::select! {
             () = super::shutdown_signal() => break,
-            line = lines.next_line() => match line {
-                Ok(Some(line)) => say(&sim, line.trim_end()),
-                Ok(None) | Err(_) => break,
-            },
+            line = lines.recv() => {
+                let Some(line) = line else { break };
+                if !act(&sim, &mut who, parse(&line), &say) {
+                    break;
+                }
+                if let Ok(mut p) = shown_prompt.lock() {
+                    *p = sim.world(|w| prompt(w, who));
+                }
+            }
         }
     }
-    printer.abort();
+    // Let replies to the last lines arrive before leaving.
+    let before = sim.sent().len();
+    let _ =
+        sim.wait_for(Duration::from_millis(500), "last replies", |s| s.sent().len() > before).await;
+    replies.abort();
     host.stop().await;
     adapter.shutdown().await;
     sim.shutdown().await;
     Ok(())
 }
 
-fn say(sim: &Sim, line: &str) {
-    if line.is_empty() {
-        return;
-    }
-    match line.strip_prefix("/g ") {
-        Some(text) => sim.group_message(DEFAULT_GROUP, YOU_IN_GROUP, Value::from(text)),
-        None => sim.friend_message(DEFAULT_FRIEND, Value::from(line)),
-    };
-}
-
 /// Print every message the bot sends, as it sends it.
-async fn print_replies(sim: Sim) {
+async fn print_replies(sim: Sim, say: impl Fn(String)) {
     let mut shown = 0;
     loop {
         let wait =
@@ -99,13 +317,38 @@ async fn print_replies(sim: Sim) {
         }
         let sent = sim.sent();
         for m in &sent[shown..] {
-            let to = if m.command == "sendGroupMessage" {
-                format!("group {}", m.target)
-            } else {
-                m.target.to_string()
-            };
-            println!("bot → {to}: {}", render(&m.chain));
+            say(sim.world(|w| describe(m, w)));
         }
         shown = sent.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typed_lines_are_understood() {
+        assert_eq!(parse("hello"), Input::Say("hello".into()));
+        assert_eq!(parse("/roll 6"), Input::Say("/roll 6".into()));
+        assert_eq!(parse("/group"), Input::InGroup(None, None));
+        assert_eq!(parse("/group 5 as 7"), Input::InGroup(Some(5), Some(7)));
+        assert_eq!(parse("/friend 9"), Input::AsFriend(Some(9)));
+        assert_eq!(parse("/join 3"), Input::Join(3));
+        assert_eq!(parse("/join x"), Input::Unknown("/join x".into()));
+        assert_eq!(parse("/request 4 hi there"), Input::FriendRequest(4, "hi there".into()));
+        assert_eq!(parse("  "), Input::Empty);
+        assert_eq!(parse("/quit"), Input::Quit);
+    }
+
+    #[test]
+    fn chains_read_like_chat() {
+        let mut w = World::empty(10000);
+        w.add_group(1, "g", crate::sim::world::Permission::Member);
+        w.add_member(1, 2, "bob", crate::sim::world::Permission::Member);
+        let chain = json!([{"type": "Source", "id": 1}, {"type": "At", "target": 2}, {"type": "Plain", "text": " hi "},
+            {"type": "Image", "url": "http://i/x.png"}]);
+        assert_eq!(render(&chain, &w, Some(1)), "@bob hi [image: http://i/x.png]");
     }
 }
