@@ -312,7 +312,7 @@ async fn echo_answers_in_the_simulator(t: Transport) {
     let echo = std::fs::read_to_string("scripts/echo.lua").expect("the example echo script");
     let bot = start_on(t, &[("echo.lua", &echo)]).await;
     bot.sim.world(|w| w.add_group(GROUP, "g", Permission::Member));
-    bot.sim.group_message(GROUP, MEMBER, json!("ping"));
+    bot.sim.group_message(GROUP, MEMBER, json!("echo ping"));
     bot.sim
         .wait_for(common::WITHIN, "the echo", |s| {
             s.sent().iter().any(|m| {
