@@ -192,7 +192,7 @@ async fn run(
             End::Lost(reason) => reason,
         };
         let down_since = Instant::now();
-        fail_pending(&inner);
+        fail_pending(&inner, &mut outgoing);
         tracing::warn!(%reason, "lost the connection to mirai-api-http; reconnecting");
         if events.send(LinkEvent::Disconnected { reason }).await.is_err() {
             break;
@@ -226,7 +226,7 @@ async fn run(
             break;
         }
     }
-    fail_pending(&inner);
+    fail_pending(&inner, &mut outgoing);
 }
 
 /// Pump one socket: calls out, answers and pushes in, pings.
@@ -307,8 +307,11 @@ fn handle_text(inner: &Inner, text: &str) -> Option<Event> {
     }
 }
 
-fn fail_pending(inner: &Inner) {
+/// Fail every call on the wire, and drop the frames of calls not yet written: their callers
+/// hear of the disconnect, so none of them may still reach the server later.
+fn fail_pending(inner: &Inner, outgoing: &mut mpsc::UnboundedReceiver<String>) {
     if let Ok(mut pending) = inner.pending.lock() {
+        while outgoing.try_recv().is_ok() {}
         // Dropping the senders wakes every waiter with a disconnect.
         pending.clear();
     }
@@ -324,12 +327,14 @@ impl Adapter for WsAdapter {
             }
             let sync_id = inner.next_sync_id.fetch_add(1, Ordering::Relaxed).to_string();
             let (tx, rx) = oneshot::channel();
-            if let Ok(mut pending) = inner.pending.lock() {
-                pending.insert(sync_id.clone(), tx);
-            }
             let text =
                 frame::request(&sync_id, &command, call.sub_command.as_deref(), &call.content);
-            if inner.outgoing.send(text).is_err() {
+            // Register and queue under one lock, so a disconnect drops both or neither.
+            let queued = inner.pending.lock().is_ok_and(|mut pending| {
+                pending.insert(sync_id.clone(), tx);
+                inner.outgoing.send(text).is_ok()
+            });
+            if !queued {
                 inner.pending.lock().ok().map(|mut p| p.remove(&sync_id));
                 return Err(CallError::NotConnected { command });
             }
