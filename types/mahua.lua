@@ -231,7 +231,10 @@
 ---@alias ChainArg string|MessageElement|(string|MessageElement)[]
 
 ---A file for an upload: a name in the script's data folder, `{path = …}`, `{bytes = …, name = …}` or `{url = …}`.
----@alias FileArg string|{path: string}|{bytes: string, name: string?}|{url: string}
+---@alias FileArg LocalFileArg|{url: string}
+
+---A file the script holds: a name in its data folder, `{path = …}` or `{bytes = …, name = …}`.
+---@alias LocalFileArg string|{path: string}|{bytes: string, name: string?}
 
 -- Events
 
@@ -916,7 +919,7 @@ function mirai.file_mkdir(group, path_id, name) end
 ---Command `file_upload`; raises a `MahuaError` when the server refuses it.
 ---@param group integer fills `target`
 ---@param path? string fills `path`, default ""
----@param file FileArg fills `file`
+---@param file LocalFileArg fills `file`
 ---@param type? string fills `type`, default "group"
 ---@return any # the response's `data`
 function mirai.file_upload(group, path, file, type) end
@@ -964,8 +967,8 @@ function mirai.uploadVoice(kind, voice) end
 ---
 ---Command `uploadShortVideo`; raises a `MahuaError` when the server refuses it.
 ---@param kind string fills `type`
----@param video FileArg fills `video`
----@param thumbnail FileArg fills `thumbnail`
+---@param video LocalFileArg fills `video`
+---@param thumbnail LocalFileArg fills `thumbnail`
 ---@return table # the response object
 function mirai.uploadShortVideo(kind, video, thumbnail) end
 

@@ -64,7 +64,8 @@ fn value_type(ty: ValueType) -> &'static str {
 pub(super) fn arg_type(cmd: &Command, arg: &LuaArg) -> String {
     match arg.fill {
         Fill::Chain => "ChainArg".into(),
-        Fill::File => "FileArg".into(),
+        Fill::File if cmd.param("url").is_some() => "FileArg".into(),
+        Fill::File => "LocalFileArg".into(),
         Fill::Merge => {
             let fields: Vec<String> =
                 merge_keys(cmd).map(|p| format!("{}?: {}", p.key, value_type(p.ty))).collect();
@@ -149,9 +150,9 @@ fn elements(out: &mut String, schema: &Schema) {
     );
     out.push_str("---@alias ChainArg string|MessageElement|(string|MessageElement)[]\n\n");
     doc_line(out, "A file for an upload: a name in the script's data folder, `{path = …}`, `{bytes = …, name = …}` or `{url = …}`.");
-    out.push_str(
-        "---@alias FileArg string|{path: string}|{bytes: string, name: string?}|{url: string}\n\n",
-    );
+    out.push_str("---@alias FileArg LocalFileArg|{url: string}\n\n");
+    doc_line(out, "A file the script holds: a name in its data folder, `{path = …}` or `{bytes = …, name = …}`.");
+    out.push_str("---@alias LocalFileArg string|{path: string}|{bytes: string, name: string?}\n\n");
 }
 
 fn events(out: &mut String, schema: &Schema) {

@@ -256,7 +256,8 @@ handled as usual.
 
 Scripts get no `os.execute`, `io.popen`, `os.exit`, `os.getenv`,
 `package.loadlib`, binary chunks or `debug` (but `debug.traceback`). `io.open`
-and uploads reach only the script's own data folder, `data/<script name>/`,
+and uploads reach only the script's own data folder, `data/<name>/` for
+`scripts/<name>.lua` (the `data` folder can be moved in the configuration),
 which also holds its `store`. `require` finds the modules listed here and
 those in `scripts/lib/`. A script named in `trusted` under `[scripts]` keeps
 the whole standard library.
