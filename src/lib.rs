@@ -3,6 +3,7 @@
 pub mod adapter;
 pub mod cli;
 pub mod config;
+pub mod docs;
 pub mod host;
 pub mod lua;
 pub mod protocol;

@@ -1,0 +1,342 @@
+//! The hand-kept spec of the modules that are not generated from the command table:
+//! `bot`, `log`, `json`, `store` and `http`.
+
+/// Where a function may be called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Anywhere: it returns at once (a handler, a timer, the top level, a `require`d module).
+    Anywhere,
+    /// Only in a coroutine: it waits, so it needs a `bot.on` handler, a timer or the top level.
+    Coroutine,
+}
+
+impl Context {
+    /// How the reference says it.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Anywhere => "anywhere: it returns at once",
+            Self::Coroutine => {
+                "in a `bot.on` handler, a timer callback or the script's top level (it waits); \
+                 not at the top level of a `require`d module, in a metamethod or in a \
+                 `table.sort` comparator"
+            }
+        }
+    }
+}
+
+/// Whether a function gets one typed overload per event name in the annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerEvent {
+    /// No overloads.
+    No,
+    /// `bot.on(name, fn)`: the callback's event is typed by `name`.
+    On,
+    /// `bot.wait(name, filter, timeout)`: the filter's and the result's event are typed by `name`.
+    Wait,
+}
+
+/// One argument.
+#[derive(Debug, Clone, Copy)]
+pub struct Arg {
+    /// Its name.
+    pub name: &'static str,
+    /// Its LuaLS type.
+    pub ty: &'static str,
+    /// Whether it may be left out.
+    pub optional: bool,
+    /// What it is.
+    pub doc: &'static str,
+}
+
+/// One return value.
+#[derive(Debug, Clone, Copy)]
+pub struct Ret {
+    /// Its LuaLS type.
+    pub ty: &'static str,
+    /// What it is.
+    pub doc: &'static str,
+}
+
+/// One function of a module.
+#[derive(Debug, Clone, Copy)]
+pub struct Function {
+    /// Its name in the module.
+    pub name: &'static str,
+    /// Its arguments in order.
+    pub args: &'static [Arg],
+    /// What it returns (empty: nothing).
+    pub returns: &'static [Ret],
+    /// What it raises.
+    pub errors: &'static str,
+    /// One line saying what it does.
+    pub doc: &'static str,
+    /// Where it may be called.
+    pub context: Context,
+    /// Typed overloads per event name.
+    pub per_event: PerEvent,
+}
+
+/// A value (not a function) a module holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Value {
+    /// Its name in the module.
+    pub name: &'static str,
+    /// Its LuaLS type.
+    pub ty: &'static str,
+    /// What it is.
+    pub doc: &'static str,
+}
+
+/// One module.
+#[derive(Debug, Clone, Copy)]
+pub struct Module {
+    /// The name for `require`.
+    pub name: &'static str,
+    /// Whether it is also a global.
+    pub global: bool,
+    /// A few lines on what it is for.
+    pub doc: &'static str,
+    /// Its functions.
+    pub functions: &'static [Function],
+    /// Its values.
+    pub values: &'static [Value],
+}
+
+const fn arg(name: &'static str, ty: &'static str, doc: &'static str) -> Arg {
+    Arg { name, ty, optional: false, doc }
+}
+const fn opt(name: &'static str, ty: &'static str, doc: &'static str) -> Arg {
+    Arg { name, ty, optional: true, doc }
+}
+const fn ret(ty: &'static str, doc: &'static str) -> Ret {
+    Ret { ty, doc }
+}
+const fn func(
+    name: &'static str,
+    args: &'static [Arg],
+    returns: &'static [Ret],
+    errors: &'static str,
+    doc: &'static str,
+    context: Context,
+) -> Function {
+    Function { name, args, returns, errors, doc, context, per_event: PerEvent::No }
+}
+const fn per_event(mut f: Function, per_event: PerEvent) -> Function {
+    f.per_event = per_event;
+    f
+}
+
+use Context::{Anywhere, Coroutine};
+
+const LOG_ARGS: &[Arg] =
+    &[arg("...", "any", "values joined with spaces, each through `tostring` as `print` does")];
+const LOG_ERRORS: &str = "an argument whose `__tostring` fails raises that error";
+
+/// The modules besides `mirai`, `msg` and `cmd`, in the order the docs show them.
+pub static MODULES: &[Module] = &[
+    Module {
+        name: "bot",
+        global: true,
+        doc: "Events, lifecycle and timers. Each handler and timer callback runs as its own \
+              coroutine. `bot.on`, `bot.after` and `bot.every` return a handle whose \
+              `handle:cancel()` stops it and returns whether it was still active.",
+        functions: &[
+            per_event(
+                func(
+                    "on",
+                    &[
+                        arg(
+                            "name",
+                            "string",
+                            "an event `type` (`\"GroupMessage\"`, `\"MemberJoinEvent\"`, …), \
+                             `\"Message\"` for every kind of message, `\"*\"` for every event, or a \
+                             lifecycle name: `\"load\"`, `\"unload\"`, `\"connect\"` (`{gap = seconds or nil}`), \
+                             `\"disconnect\"` (`{reason = text}`)",
+                        ),
+                        arg("fn", "fun(ev: table)", "called with the event"),
+                    ],
+                    &[ret("BotHandle", "a handle; `handle:cancel()` removes the handler")],
+                    "a `name` that is not a string or a `fn` that is not a function raises an error; \
+                     an unknown event name only logs a warning",
+                    "Call `fn(ev)` for every event of type `name`.",
+                    Anywhere,
+                ),
+                PerEvent::On,
+            ),
+            per_event(
+                func(
+                    "wait",
+                    &[
+                        arg("name", "string", "an event `type`, `\"Message\"` or `\"*\"`"),
+                        opt("filter", "fun(ev: table): boolean", "only events for which it returns true"),
+                        opt("timeout", "number", "seconds to wait at most; no limit when left out"),
+                    ],
+                    &[ret("table?", "the event, or nil after `timeout`")],
+                    "a negative `timeout` raises `bot.wait: seconds must be a number >= 0`",
+                    "Wait for the next event of type `name` that passes `filter`; it does not also \
+                     reach the script's `bot.on` handlers.",
+                    Coroutine,
+                ),
+                PerEvent::Wait,
+            ),
+            func(
+                "after",
+                &[arg("seconds", "number", "the delay"), arg("fn", "fun()", "called once")],
+                &[ret("BotHandle", "a handle; `handle:cancel()` stops the timer")],
+                "a negative `seconds` raises `bot.after: seconds must be a number >= 0`",
+                "Call `fn()` once after a delay; stopped when the script is unloaded.",
+                Anywhere,
+            ),
+            func(
+                "every",
+                &[arg("seconds", "number", "the period"), arg("fn", "fun()", "called every period")],
+                &[ret("BotHandle", "a handle; `handle:cancel()` stops the timer")],
+                "`seconds` of 0 raises `bot.every: seconds must be more than 0`; a negative one \
+                 `bot.every: seconds must be a number >= 0`",
+                "Call `fn()` every `seconds`, first after one period; stopped when the script is unloaded.",
+                Anywhere,
+            ),
+            func(
+                "sleep",
+                &[arg("seconds", "number", "how long")],
+                &[],
+                "a negative `seconds` raises `bot.sleep: seconds must be a number >= 0`",
+                "Wait without holding up the script's other callbacks or any other script.",
+                Coroutine,
+            ),
+        ],
+        values: &[],
+    },
+    Module {
+        name: "log",
+        global: true,
+        doc: "mahua's log, tagged with the script's name. `MAHUA_LOG=debug` shows `log.debug`.",
+        functions: &[
+            func("debug", LOG_ARGS, &[], LOG_ERRORS, "Log at debug level.", Anywhere),
+            func("info", LOG_ARGS, &[], LOG_ERRORS, "Log at info level.", Anywhere),
+            func("warn", LOG_ARGS, &[], LOG_ERRORS, "Log at warn level.", Anywhere),
+            func("error", LOG_ARGS, &[], LOG_ERRORS, "Log at error level.", Anywhere),
+        ],
+        values: &[],
+    },
+    Module {
+        name: "json",
+        global: true,
+        doc: "JSON text to and from Lua values, converted the way events and API calls are: \
+              JSON null becomes nil.",
+        functions: &[
+            func(
+                "encode",
+                &[arg("value", "any", "a table, string, number, boolean, nil or `json.null`")],
+                &[ret("string", "the JSON text")],
+                "a value JSON cannot hold (a function, a table with keys other than strings and \
+                 integers, NaN, a table that contains itself) raises `json.encode: …`",
+                "Encode a value as JSON text.",
+                Anywhere,
+            ),
+            func(
+                "decode",
+                &[arg("text", "string", "JSON text")],
+                &[ret("any", "the value; null becomes nil")],
+                "text that is not JSON raises `json.decode: …` with the line and column",
+                "Decode JSON text.",
+                Anywhere,
+            ),
+            func(
+                "array",
+                &[],
+                &[ret("table", "an empty table that encodes as `[]`")],
+                "none",
+                "An empty list that encodes as `[]` rather than `{}`.",
+                Anywhere,
+            ),
+        ],
+        values: &[Value {
+            name: "null",
+            ty: "lightuserdata",
+            doc: "an explicit JSON null, for the rare call that must send one",
+        }],
+    },
+    Module {
+        name: "store",
+        global: false,
+        doc: "A small key-value store of the script's own, persisted in its data folder and kept \
+              across reloads and restarts.",
+        functions: &[
+            func(
+                "get",
+                &[
+                    arg("key", "string", "the key"),
+                    opt("default", "any", "returned when the key has no value"),
+                ],
+                &[ret("any", "the stored value, or `default`")],
+                "a `key` that is not a string raises an error",
+                "Read a value.",
+                Anywhere,
+            ),
+            func(
+                "set",
+                &[
+                    arg("key", "string", "the key"),
+                    arg("value", "any", "any value JSON can hold; nil deletes the key"),
+                ],
+                &[],
+                "a value JSON cannot hold raises an error",
+                "Store a value.",
+                Anywhere,
+            ),
+            func(
+                "delete",
+                &[arg("key", "string", "the key")],
+                &[],
+                "a `key` that is not a string raises an error",
+                "Remove a key.",
+                Anywhere,
+            ),
+            func(
+                "keys",
+                &[],
+                &[ret("string[]", "every key that has a value")],
+                "none",
+                "List the keys.",
+                Anywhere,
+            ),
+        ],
+        values: &[],
+    },
+    Module {
+        name: "http",
+        global: false,
+        doc: "Outbound HTTP from scripts. A request waits without blocking, like an API call. \
+              `options` is `{headers = {…}, timeout = seconds (default 10), json = table (post: \
+              sent as a JSON body), max_bytes = integer (default 1 MiB)}`; a response is \
+              `{status = integer, body = string, headers = {[string] = string}}`.",
+        functions: &[
+            func(
+                "get",
+                &[
+                    arg("url", "string", "the URL"),
+                    opt("options", "HttpOptions", "headers, timeout, max_bytes"),
+                ],
+                &[ret("HttpResponse", "the response")],
+                "a network error or a timeout raises an error",
+                "Send a GET request.",
+                Coroutine,
+            ),
+            func(
+                "post",
+                &[
+                    arg("url", "string", "the URL"),
+                    arg("body", "string?", "the request body (nil when `options.json` is given)"),
+                    opt("options", "HttpOptions", "headers, timeout, json, max_bytes"),
+                ],
+                &[ret("HttpResponse", "the response")],
+                "a network error or a timeout raises an error",
+                "Send a POST request.",
+                Coroutine,
+            ),
+        ],
+        values: &[],
+    },
+];
