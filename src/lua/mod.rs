@@ -1,10 +1,12 @@
-//! The Rust side of the Lua modules every script gets: `bot`, `mirai`, `log`, `json`.
+//! The Rust side of the Lua modules every script gets: `bot`, `mirai`, `log`, `json`, and
+//! the embedded Lua modules of `stdlib/` (`msg`, `cmd`).
 
 pub mod bot;
 pub mod convert;
 pub mod json;
 pub mod log;
 pub mod mirai;
+pub mod stdlib;
 
 use std::cell::RefCell;
 use std::rc::Rc;
