@@ -30,29 +30,31 @@ local function describe(v)
   return "a " .. t
 end
 
--- Raise `msg.<fn>: <arg> must be <what>, got <v>` at the caller of the builder.
-local function bad(fn, arg, what, v)
-  error(("msg.%s: %s must be %s, got %s"):format(fn, arg, what, describe(v)), 3)
+-- Raise `msg.<fn>: <arg> must be <what>, got <v>` at the script's line: `level` is how many
+-- of this module's functions sit between the caller of `bad` and the script (1 for a builder).
+local function bad(fn, arg, what, v, level)
+  error(("msg.%s: %s must be %s, got %s"):format(fn, arg, what, describe(v)), level + 2)
 end
 
-local function need_int(fn, arg, v)
+-- The checks below are called from a builder, or `up` functions further down.
+local function need_int(fn, arg, v, up)
   local i = type(v) == "number" and tointeger(v) or nil
-  if i == nil then bad(fn, arg, "an integer", v) end
+  if i == nil then bad(fn, arg, "an integer", v, 2 + (up or 0)) end
   return i
 end
 
-local function need_str(fn, arg, v)
-  if type(v) ~= "string" then bad(fn, arg, "a string", v) end
+local function need_str(fn, arg, v, up)
+  if type(v) ~= "string" then bad(fn, arg, "a string", v, 2 + (up or 0)) end
   return v
 end
 
-local function opt_str(fn, arg, v)
-  if v ~= nil and type(v) ~= "string" then bad(fn, arg, "a string", v) end
+local function opt_str(fn, arg, v, up)
+  if v ~= nil and type(v) ~= "string" then bad(fn, arg, "a string", v, 2 + (up or 0)) end
   return v
 end
 
-local function need_table(fn, arg, v)
-  if type(v) ~= "table" then bad(fn, arg, "a table", v) end
+local function need_table(fn, arg, v, up)
+  if type(v) ~= "table" then bad(fn, arg, "a table", v, 2 + (up or 0)) end
   return v
 end
 
@@ -97,7 +99,7 @@ local function elements(fn, v)
   if type(v) == "table" and type(v.messageChain) == "table" then v = v.messageChain end
   if is_element(v) then return { v } end
   if type(v) == "string" then return v == "" and {} or { { type = "Plain", text = v } } end
-  if type(v) ~= "table" then bad(fn, "chain", "a message chain", v) end
+  if type(v) ~= "table" then bad(fn, "chain", "a message chain", v, 2) end
   return v
 end
 
@@ -140,7 +142,7 @@ function M.chain(...)
   local out = {}
   for i = 1, select("#", ...) do
     local v = select(i, ...)
-    if not append(out, v) then bad("chain", "argument " .. i, "a string, an element or a chain", v) end
+    if not append(out, v) then bad("chain", "argument " .. i, "a string, an element or a chain", v, 1) end
   end
   return chain_of(out)
 end
@@ -177,10 +179,10 @@ function M.face(id_or_name, super)
   elseif type(id_or_name) == "number" then
     e.faceId = need_int("face", "id_or_name", id_or_name)
   else
-    bad("face", "id_or_name", "an integer or a string", id_or_name)
+    bad("face", "id_or_name", "an integer or a string", id_or_name, 1)
   end
   if super ~= nil then
-    if type(super) ~= "boolean" then bad("face", "super", "a boolean", super) end
+    if type(super) ~= "boolean" then bad("face", "super", "a boolean", super, 1) end
     e.isSuperFace = super
   end
   return one(e)
@@ -194,22 +196,22 @@ local function media(fn, ty, id_key, src)
     return one(e)
   end
   if type(src) ~= "table" then
-    bad(fn, "source", "a table {" .. id_key .. "=|url=|path=|base64=} or a string", src)
+    bad(fn, "source", "a table {" .. id_key .. "=|url=|path=|base64=} or a string", src, 2)
   end
   local found = false
   for key, v in pairs(src) do
     if key == id_key or key == "url" or key == "path" or key == "base64" then
-      if type(v) ~= "string" then bad(fn, key, "a string", v) end
+      if type(v) ~= "string" then bad(fn, key, "a string", v, 2) end
       e[key] = v
       found = true
     elseif key == "isEmoji" and ty ~= "Voice" then
-      if type(v) ~= "boolean" then bad(fn, key, "a boolean", v) end
+      if type(v) ~= "boolean" then bad(fn, key, "a boolean", v, 2) end
       e[key] = v
     else
       error(("msg.%s: unknown field %s (expected %s, url, path or base64)"):format(fn, tostring(key), id_key), 3)
     end
   end
-  if not found then bad(fn, "source", "given as one of " .. id_key .. ", url, path or base64", nil) end
+  if not found then bad(fn, "source", "given as one of " .. id_key .. ", url, path or base64", nil, 2) end
   return one(e)
 end
 
@@ -217,21 +219,24 @@ end
 ---@param source string|{imageId?: string, url?: string, path?: string, base64?: string, isEmoji?: boolean} an image id or URL, or a table naming the source
 ---@return mahua.Chain chain a chain of one Image element
 function M.image(source)
-  return media("image", "Image", "imageId", source)
+  local c = media("image", "Image", "imageId", source)
+  return c
 end
 
 --- A flash image (the server currently sends it as an ordinary image).
 ---@param source string|{imageId?: string, url?: string, path?: string, base64?: string} an image id or URL, or a table naming the source
 ---@return mahua.Chain chain a chain of one FlashImage element
 function M.flashImage(source)
-  return media("flashImage", "FlashImage", "imageId", source)
+  local c = media("flashImage", "FlashImage", "imageId", source)
+  return c
 end
 
 --- A voice message (friends and groups only).
 ---@param source string|{voiceId?: string, url?: string, path?: string, base64?: string} a voice id or URL, or a table naming the source
 ---@return mahua.Chain chain a chain of one Voice element
 function M.voice(source)
-  return media("voice", "Voice", "voiceId", source)
+  local c = media("voice", "Voice", "voiceId", source)
+  return c
 end
 
 --- An XML service message.
@@ -262,7 +267,7 @@ end
 function M.poke(name)
   if name == nil then name = "ChuoYiChuo" end
   need_str("poke", "name", name)
-  if name == "" then bad("poke", "name", "a poke name", name) end
+  if name == "" then bad("poke", "name", "a poke name", name, 1) end
   return one({ type = "Poke", name = name })
 end
 
@@ -271,7 +276,7 @@ end
 ---@return mahua.Chain chain a chain of one Dice element
 function M.dice(value)
   local v = need_int("dice", "value", value)
-  if v < 1 or v > 6 then bad("dice", "value", "an integer from 1 to 6", value) end
+  if v < 1 or v > 6 then bad("dice", "value", "an integer from 1 to 6", value, 1) end
   return one({ type = "Dice", value = v })
 end
 
@@ -293,7 +298,7 @@ local MUSIC_KINDS = {
 function M.musicShare(share)
   need_table("musicShare", "share", share)
   if not MUSIC_KINDS[share.kind] then
-    bad("musicShare", "kind", "NeteaseCloudMusic, QQMusic, MiguMusic, KugouMusic or KuwoMusic", share.kind)
+    bad("musicShare", "kind", "NeteaseCloudMusic, QQMusic, MiguMusic, KugouMusic or KuwoMusic", share.kind, 1)
   end
   local title = need_str("musicShare", "title", share.title)
   return one({
@@ -311,14 +316,14 @@ end
 -- A plain list of elements (for chains nested inside elements).
 local function plain_list(fn, arg, v)
   local out = {}
-  if not append(out, v) then bad(fn, arg, "a message chain", v) end
+  if not append(out, v) then bad(fn, arg, "a message chain", v, 3) end
   return out
 end
 
 -- One forward node from a node table or a message event.
 local function forward_node(i, node)
   local arg = "nodes[" .. i .. "]"
-  if type(node) ~= "table" then bad("forward", arg, "a table", node) end
+  if type(node) ~= "table" then bad("forward", arg, "a table", node, 2) end
   if type(node.messageChain) == "table" and type(node.sender) == "table" then
     local chain, time = {}, nil
     for _, e in ipairs(node.messageChain) do
@@ -333,21 +338,21 @@ local function forward_node(i, node)
     }
   end
   if node.messageId ~= nil then
-    return { messageId = need_int("forward", arg .. ".messageId", node.messageId) }
+    return { messageId = need_int("forward", arg .. ".messageId", node.messageId, 1) }
   end
   if node.messageRef ~= nil then
-    local ref = need_table("forward", arg .. ".messageRef", node.messageRef)
+    local ref = need_table("forward", arg .. ".messageRef", node.messageRef, 1)
     return {
       messageRef = {
-        messageId = need_int("forward", arg .. ".messageRef.messageId", ref.messageId),
-        target = need_int("forward", arg .. ".messageRef.target", ref.target),
+        messageId = need_int("forward", arg .. ".messageRef.messageId", ref.messageId, 1),
+        target = need_int("forward", arg .. ".messageRef.target", ref.target, 1),
       },
     }
   end
   return {
-    senderId = need_int("forward", arg .. ".senderId", node.senderId),
-    senderName = need_str("forward", arg .. ".senderName", node.senderName),
-    time = node.time ~= nil and need_int("forward", arg .. ".time", node.time) or nil,
+    senderId = need_int("forward", arg .. ".senderId", node.senderId, 1),
+    senderName = need_str("forward", arg .. ".senderName", node.senderName, 1),
+    time = node.time ~= nil and need_int("forward", arg .. ".time", node.time, 1) or nil,
     messageChain = plain_list("forward", arg .. ".messageChain", node.messageChain),
   }
 end
@@ -358,7 +363,7 @@ end
 ---@return mahua.Chain chain a chain of one Forward element
 function M.forward(nodes, display)
   need_table("forward", "nodes", nodes)
-  if #nodes == 0 then bad("forward", "nodes", "a non-empty list", nodes) end
+  if #nodes == 0 then bad("forward", "nodes", "a non-empty list", nodes, 1) end
   local list = {}
   for i = 1, #nodes do list[i] = forward_node(i, nodes[i]) end
   local e = { type = "Forward", nodeList = list }
@@ -507,7 +512,8 @@ end
 ---@param chain table|string what to send: a string, an element or a chain
 ---@return integer messageId the id of the message sent
 function M.reply(ev, chain)
-  return send("reply", ev, chain)
+  local id = send("reply", ev, chain)
+  return id
 end
 
 --- Answer a message in the same conversation, quoting it; same as ev:quote(chain).
@@ -519,21 +525,16 @@ function M.quote(ev, chain)
   if type(ev) == "table" and ROUTES[ev.type] and not source then
     error("msg.quote: ev has no Source element to quote", 2)
   end
-  return send("quote", ev, chain, source and source.id)
+  local id = send("quote", ev, chain, source and source.id)
+  return id
 end
 
 local Event = { __index = { reply = M.reply, quote = M.quote } }
 
--- Called by mahua for every message event a script receives: methods on the
--- event, `..` on its chain. Neither changes what json.encode makes of them.
-M._decorate = function(ev)
-  if type(ev) == "table" and ROUTES[ev.type] and getmetatable(ev) == nil then
-    setmetatable(ev, Event)
-    if type(ev.messageChain) == "table" and getmetatable(ev.messageChain) == nil then
-      setmetatable(ev.messageChain, Chain)
-    end
-  end
-  return ev
-end
+-- mahua gives every message event a script receives the `Event` metatable (ev:reply,
+-- ev:quote) and its non-empty messageChain the `Chain` one (`..`). Neither changes what
+-- json.encode makes of them: both are encoded by their contents.
+M._Event = Event
+M._Chain = Chain
 
 return M

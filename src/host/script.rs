@@ -356,9 +356,7 @@ async fn deliver_event(
     };
     if ev.is_message() {
         // `ev:reply`, `ev:quote` and `..` on the chain, from stdlib/msg.lua.
-        let decorated = stdlib::decorator(lua)
-            .and_then(|f| callback::call_now::<Value>(lua, &f, table.clone()));
-        if let Err(e) = decorated {
+        if let Err(e) = stdlib::decorate(lua, &table) {
             callback::report(name, &format!("decorating a {ty}"), Err(e));
         }
     }

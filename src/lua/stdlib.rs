@@ -5,10 +5,8 @@ use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, Table, Value};
 
 /// Every embedded module: its `require` name and its source.
-const MODULES: &[(&str, &str)] = &[
-    ("msg", include_str!("../../stdlib/msg.lua")),
-    ("cmd", include_str!("../../stdlib/cmd.lua")),
-];
+const MODULES: &[(&str, &str)] =
+    &[("msg", include_str!("../../stdlib/msg.lua")), ("cmd", include_str!("../../stdlib/cmd.lua"))];
 
 /// The registry key under which a state keeps an embedded module once loaded.
 fn registry_key(name: &str) -> String {
@@ -63,11 +61,22 @@ pub fn loader(lua: &Lua, name: &str) -> mlua::Result<Option<Function>> {
     .map(Some)
 }
 
-/// The function that gives a message event its methods (from the embedded `msg` module).
-pub fn decorator(lua: &Lua) -> mlua::Result<Function> {
+/// Give a message event its methods (`ev:reply`, `ev:quote`) and its chain `..`, with the
+/// metatables of the embedded `msg` module. Set from here because a decoded JSON array
+/// carries mlua's protected array metatable, which Lua code cannot replace.
+pub fn decorate(lua: &Lua, ev: &Value) -> mlua::Result<()> {
+    let Value::Table(ev) = ev else {
+        return Ok(());
+    };
     let Some(Value::Table(msg)) = module(lua, "msg")? else {
         return Err(mlua::Error::runtime("stdlib/msg.lua did not return a table"));
     };
-    let msg: Table = msg;
-    msg.get("_decorate")
+    ev.set_metatable(Some(msg.get::<Table>("_Event")?))?;
+    if let Value::Table(chain) = ev.raw_get::<Value>("messageChain")? {
+        // An empty chain keeps its array mark, so it still encodes as `[]`.
+        if chain.raw_len() > 0 {
+            chain.set_metatable(Some(msg.get::<Table>("_Chain")?))?;
+        }
+    }
+    Ok(())
 }
