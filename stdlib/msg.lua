@@ -15,7 +15,8 @@ local mirai = require("mirai")
 local type, error, select, tostring, setmetatable = type, error, select, tostring, setmetatable
 local math_type, tointeger, concat = math.type, math.tointeger, table.concat
 
----@class mahua.Chain: table A list of message elements that joins with `..`.
+-- A list of message elements that joins with `..`.
+---@class mahua.Chain: table
 
 local Chain = {}
 
