@@ -1,5 +1,5 @@
 //! What a script may touch: the standard library trimmed to what cannot harm the bot,
-//! files only in its own data folder, `require` only from `scripts/lib/`.
+//! files only in its own data folder, `require` only from `scripts/lib/` and the stdlib.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+
+use crate::lua::stdlib;
 
 /// The module files a script has loaded through `require`.
 pub type Deps = Arc<Mutex<BTreeSet<PathBuf>>>;
@@ -91,7 +93,8 @@ impl Sandbox {
         Ok(())
     }
 
-    /// The `require` searcher for `scripts/lib/`.
+    /// The `require` searcher: `scripts/lib/` first, so a script's own module of the same
+    /// name wins over an embedded one (`stdlib/msg.lua`, …), which comes next.
     fn searcher(&self, lua: &Lua, deps: Deps) -> mlua::Result<Function> {
         let lib = self.lib_dir.clone();
         lua.create_function(move |lua, name: String| {
@@ -119,8 +122,13 @@ impl Sandbox {
                 let origin = lua.create_string(path.display().to_string())?;
                 return Ok((Value::Function(chunk), Value::String(origin)));
             }
-            let tried: Vec<String> =
+            if let Some(loader) = stdlib::loader(lua, &name)? {
+                let origin = lua.create_string(stdlib::origin(&name))?;
+                return Ok((Value::Function(loader), Value::String(origin)));
+            }
+            let mut tried: Vec<String> =
                 candidates.iter().map(|p| format!("\n\tno file '{}'", p.display())).collect();
+            tried.push(format!("\n\tno module '{name}' in mahua's stdlib"));
             Ok((Value::String(lua.create_string(tried.concat())?), Value::Nil))
         })
     }

@@ -17,7 +17,7 @@ use super::subscriptions::{Interest, Subscriptions};
 use super::targets::TargetCache;
 use super::tasks::Tasks;
 use crate::adapter::Adapter;
-use crate::lua::{self, convert, Context};
+use crate::lua::{self, convert, stdlib, Context};
 use crate::protocol::Event;
 
 /// Why a script could not be loaded.
@@ -354,6 +354,12 @@ async fn deliver_event(
         Ok(t) => t,
         Err(e) => return callback::report(name, &format!("converting a {ty}"), Err(e)),
     };
+    if ev.is_message() {
+        // `ev:reply`, `ev:quote` and `..` on the chain, from stdlib/msg.lua.
+        if let Err(e) = stdlib::decorate(lua, &table) {
+            callback::report(name, &format!("decorating a {ty}"), Err(e));
+        }
+    }
     for (id, filter) in waiters {
         let accepted = match filter {
             None => true,

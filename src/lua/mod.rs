@@ -1,4 +1,5 @@
-//! The Rust side of the Lua modules every script gets: `bot`, `mirai`, `log`, `json`.
+//! The Rust side of the Lua modules every script gets: `bot`, `mirai`, `log`, `json`, and
+//! the embedded Lua modules of `stdlib/` (`msg`, `cmd`).
 
 pub mod bot;
 pub mod convert;
@@ -6,6 +7,7 @@ pub mod http;
 pub mod json;
 pub mod log;
 pub mod mirai;
+pub mod stdlib;
 pub mod store;
 
 use std::cell::RefCell;
