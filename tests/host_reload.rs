@@ -361,3 +361,20 @@ async fn a_trusted_script_keeps_the_whole_standard_library() {
     bot.wait_report("nil nil").await;
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_replaced_version_stops_waiting_for_events() {
+    let waiting = |v: &str| {
+        format!(
+            "bot.on('load', function()\n\
+               local ev = bot.wait('FriendMessage')\n\
+               mirai.sendFriendMessage({REPORTER}, '{v} waited for ' .. tostring(ev))\n\
+             end)\n"
+        )
+    };
+    let mut bot = start(&[("w.lua", &waiting("v1"))]).await;
+    bot.write("w.lua", &waiting("v2"));
+    bot.wait_host(HostEvent::Reloaded("w.lua".into())).await;
+    bot.wait_report("v1 waited for nil").await;
+    bot.stop().await;
+}

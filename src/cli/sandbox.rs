@@ -54,21 +54,22 @@ pub enum Input {
     Unknown(String),
 }
 
-/// The sandbox's commands, for `/help`.
+/// The sandbox's own commands, for `:help`. They start with `:` so that `/help`,
+/// `/roll` and the like go to the bot.
 const HELP: &str = "\
-  text                  say it (as a friend, or in the group)
-  /friend [qq]          talk to the bot as a friend
-  /group [id] [as qq]   talk in a group, as a member
-  /nudge                nudge the bot
-  /join <qq>            someone joins the group
-  /request <qq> [text]  someone asks to be the bot's friend
-  /help, /quit";
+  text                  say it to the bot (as a friend, or in the group)
+  :friend [qq]          talk to the bot as a friend
+  :group [id] [as qq]   talk in a group, as a member
+  :nudge                nudge the bot
+  :join <qq>            someone joins the group
+  :request <qq> [text]  someone asks to be the bot's friend
+  :help, :quit";
 
 /// Understand one typed line.
 #[must_use]
 pub fn parse(line: &str) -> Input {
     let line = line.trim_end();
-    let Some(cmd) = line.strip_prefix('/') else {
+    let Some(cmd) = line.strip_prefix(':') else {
         return if line.trim().is_empty() { Input::Empty } else { Input::Say(line.to_owned()) };
     };
     let mut words = cmd.split_whitespace();
@@ -92,8 +93,7 @@ pub fn parse(line: &str) -> Input {
         },
         "help" | "?" => Input::Help,
         "quit" | "exit" | "q" => Input::Quit,
-        // Anything else is a message that happens to start with '/', such as a bot command.
-        _ => Input::Say(line.to_owned()),
+        _ => Input::Unknown(line.to_owned()),
     }
 }
 
@@ -203,7 +203,7 @@ fn act(sim: &Sim, who: &mut Speaker, input: Input, say: &dyn Fn(String)) -> bool
             say(format!("* {qq} asks to be friends (event {id})"));
         }
         Input::Help => say(HELP.to_owned()),
-        Input::Unknown(line) => say(format!("not understood: {line} (try /help)")),
+        Input::Unknown(line) => say(format!("not understood: {line} (try :help)")),
         Input::Empty => {}
         Input::Quit => return false,
     }
@@ -258,7 +258,10 @@ pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
         dir.display(),
         names.join(", ")
     );
-    println!("You are alice ({DEFAULT_FRIEND}), a friend of the bot; /group talks in group {DEFAULT_GROUP}; /help lists the rest.");
+    println!("You are alice ({DEFAULT_FRIEND}), a friend of the bot. Try: echo hello, /roll 6, guess, /help.");
+    println!(
+        ":group talks in group {DEFAULT_GROUP} instead; :help lists the sandbox's own commands."
+    );
     println!("The simulator listens on {} (verify key {}).", sim.ws_url(), cfg.verify_key);
 
     let mut who = Speaker::Friend(DEFAULT_FRIEND);
@@ -332,14 +335,16 @@ mod tests {
     fn typed_lines_are_understood() {
         assert_eq!(parse("hello"), Input::Say("hello".into()));
         assert_eq!(parse("/roll 6"), Input::Say("/roll 6".into()));
-        assert_eq!(parse("/group"), Input::InGroup(None, None));
-        assert_eq!(parse("/group 5 as 7"), Input::InGroup(Some(5), Some(7)));
-        assert_eq!(parse("/friend 9"), Input::AsFriend(Some(9)));
-        assert_eq!(parse("/join 3"), Input::Join(3));
-        assert_eq!(parse("/join x"), Input::Unknown("/join x".into()));
-        assert_eq!(parse("/request 4 hi there"), Input::FriendRequest(4, "hi there".into()));
+        assert_eq!(parse("/help"), Input::Say("/help".into()));
+        assert_eq!(parse(":group"), Input::InGroup(None, None));
+        assert_eq!(parse(":group 5 as 7"), Input::InGroup(Some(5), Some(7)));
+        assert_eq!(parse(":friend 9"), Input::AsFriend(Some(9)));
+        assert_eq!(parse(":join 3"), Input::Join(3));
+        assert_eq!(parse(":join x"), Input::Unknown(":join x".into()));
+        assert_eq!(parse(":request 4 hi there"), Input::FriendRequest(4, "hi there".into()));
+        assert_eq!(parse(":what"), Input::Unknown(":what".into()));
         assert_eq!(parse("  "), Input::Empty);
-        assert_eq!(parse("/quit"), Input::Quit);
+        assert_eq!(parse(":quit"), Input::Quit);
     }
 
     #[test]

@@ -287,6 +287,8 @@ impl Script {
                 Err(_) => late("unload handler"),
             }
         }
+        // No more events will come: callbacks waiting for one hear nil, as after a timeout.
+        subs.borrow_mut().release_waiters();
         if tokio::time::timeout(grace, tasks.join_callbacks()).await.is_err() {
             late("callbacks");
         }

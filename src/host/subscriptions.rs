@@ -151,6 +151,13 @@ impl Subscriptions {
             .collect()
     }
 
+    /// Release every waiter: its `bot.wait` returns nil, as after a timeout.
+    pub fn release_waiters(&mut self) {
+        for w in self.waiters.drain(..) {
+            self.interest.remove(&w.name);
+        }
+    }
+
     /// Drop every handler and waiter (before the state goes).
     pub fn clear(&mut self) {
         self.handlers.clear();
