@@ -437,18 +437,22 @@ function M.text(chain)
   return concat(parts)
 end
 
+-- The first element of `type` in a list of elements.
+local function first_of(list, type)
+  for i = 1, #list do
+    local e = list[i]
+    if is_element(e) and e.type == type then return e end
+  end
+  return nil
+end
+
 --- The first element of a type in a chain.
 ---@param chain table a chain, an element or a message event
 ---@param type string the element type, e.g. "Image"
 ---@return table? element the element, or nil when there is none
 function M.find(chain, type)
   need_str("find", "type", type)
-  local list = elements("find", chain)
-  for i = 1, #list do
-    local e = list[i]
-    if is_element(e) and e.type == type then return e end
-  end
-  return nil
+  return first_of(elements("find", chain), type)
 end
 
 --- Whether a chain has an element of a type.
@@ -457,12 +461,7 @@ end
 ---@return boolean found true if there is one
 function M.has(chain, type)
   need_str("has", "type", type)
-  local list = elements("has", chain)
-  for i = 1, #list do
-    local e = list[i]
-    if is_element(e) and e.type == type then return true end
-  end
-  return false
+  return first_of(elements("has", chain), type) ~= nil
 end
 
 --- Whether a chain mentions someone: an At of them, or AtAll.

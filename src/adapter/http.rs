@@ -14,6 +14,7 @@ use super::{
 };
 use crate::config::{ProtocolVersion, Secret};
 use crate::protocol::commands::{self, Encoding, HttpMethod};
+use crate::protocol::v1;
 use crate::protocol::{Event, StatusCode};
 
 /// How to reach and poll the server.
@@ -56,34 +57,6 @@ impl HttpOptions {
 
 /// How many full polls in a row make a warning that the poll is too slow.
 const FULL_POLLS_WARNING: u32 = 10;
-
-/// The commands a 1.x server has.
-const V1_COMMANDS: &[&str] = &[
-    "about",
-    "friendList",
-    "groupList",
-    "memberList",
-    "messageFromId",
-    "sendFriendMessage",
-    "sendGroupMessage",
-    "sendTempMessage",
-    "sendImageMessage",
-    "uploadImage",
-    "recall",
-    "mute",
-    "unmute",
-    "muteAll",
-    "unmuteAll",
-    "kick",
-    "quit",
-    "groupConfig",
-    "memberInfo",
-    "fetchMessage",
-    "fetchLatestMessage",
-    "peekMessage",
-    "peekLatestMessage",
-    "countMessage",
-];
 
 /// Make a configured URL a base `http://host:port`.
 pub fn base_url(url: &str) -> Result<String, ConnectError> {
@@ -265,7 +238,7 @@ fn request_for(call: &Call, protocol: ProtocolVersion) -> Result<Request, CallEr
     };
     let mut content = call.content.clone();
     if protocol == ProtocolVersion::V1 {
-        if !V1_COMMANDS.contains(&call.command.as_str()) {
+        if !v1::has(&call.command) {
             return Err(CallError::Unsupported {
                 command: call.command.clone(),
                 reason: "is not available on a mirai-api-http 1.x server".into(),
@@ -477,7 +450,7 @@ impl Adapter for HttpAdapter {
         let inner = self.inner.clone();
         Box::pin(async move {
             let v1 = inner.opts.protocol == ProtocolVersion::V1;
-            if v1 && !V1_COMMANDS.contains(&upload.command.as_str()) {
+            if v1 && !v1::has(&upload.command) {
                 return Err(CallError::Unsupported {
                     command: upload.command,
                     reason: "is not available on a mirai-api-http 1.x server".into(),

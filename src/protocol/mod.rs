@@ -5,6 +5,7 @@ pub mod commands;
 pub mod event;
 pub mod frame;
 pub mod status;
+pub mod v1;
 
 pub use commands::{Command, COMMANDS};
 pub use event::Event;

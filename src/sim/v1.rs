@@ -29,46 +29,12 @@ use super::content::{self, Content, Style};
 use super::error::Fail;
 use super::handlers::{self, ok};
 use super::{control, http, Inner, SimProtocol};
-use crate::protocol::commands::{self, Command};
+use crate::protocol::commands::{self, Command, Encoding, HttpMethod};
+use crate::protocol::v1;
 use crate::protocol::StatusCode;
 
 /// The plugin version the simulator stands for in 1.x mode.
 pub const VERSION: &str = "1.12.0";
-
-/// The 1.x routes read with GET: (path, 2.x command, subCommand).
-const GETS: &[(&str, &str, Option<&str>)] = &[
-    ("/fetchMessage", "fetchMessage", None),
-    ("/fetchLatestMessage", "fetchLatestMessage", None),
-    ("/peekMessage", "peekMessage", None),
-    ("/peekLatestMessage", "peekLatestMessage", None),
-    ("/countMessage", "countMessage", None),
-    ("/friendList", "friendList", None),
-    ("/groupList", "groupList", None),
-    ("/memberList", "memberList", None),
-    ("/messageFromId", "messageFromId", None),
-    ("/groupConfig", "groupConfig", Some("get")),
-    ("/memberInfo", "memberInfo", Some("get")),
-];
-
-/// The 1.x routes posted to: (path, 2.x command, subCommand).
-const POSTS: &[(&str, &str, Option<&str>)] = &[
-    ("/auth", "verify", None),
-    ("/verify", "bind", None),
-    ("/release", "release", None),
-    ("/sendFriendMessage", "sendFriendMessage", None),
-    ("/sendGroupMessage", "sendGroupMessage", None),
-    ("/sendTempMessage", "sendTempMessage", None),
-    ("/sendImageMessage", "sendImageMessage", None),
-    ("/recall", "recall", None),
-    ("/mute", "mute", None),
-    ("/unmute", "unmute", None),
-    ("/kick", "kick", None),
-    ("/muteAll", "muteAll", None),
-    ("/unmuteAll", "unmuteAll", None),
-    ("/quit", "quit", None),
-    ("/groupConfig", "groupConfig", Some("update")),
-    ("/memberInfo", "memberInfo", Some("update")),
-];
 
 /// Every 1.x route and the control API; anything else is 404.
 pub fn router(inner: Arc<Inner>) -> Router {
@@ -80,19 +46,26 @@ pub fn router(inner: Arc<Inner>) -> Router {
         };
         routes.insert(path, merged);
     };
-    for &(path, name, sub) in GETS {
-        add(
-            path,
-            get(move |State(i): State<Arc<Inner>>, uri: Uri| async move {
+    for &(name, sub) in v1::COMMANDS {
+        let Some(cmd) = commands::find(name, sub).filter(|c| c.encoding != Encoding::Multipart)
+        else {
+            continue;
+        };
+        let route = match cmd.method {
+            HttpMethod::Get => get(move |State(i): State<Arc<Inner>>, uri: Uri| async move {
                 get_route(&i, name, sub, &uri)
             }),
-        );
+            HttpMethod::Post => post(move |State(i): State<Arc<Inner>>, body: Bytes| async move {
+                Json(post_route(&i, name, sub, &body))
+            }),
+        };
+        add(cmd.path, route);
     }
-    for &(path, name, sub) in POSTS {
+    for &(path, name) in v1::SESSION {
         add(
             path,
             post(move |State(i): State<Arc<Inner>>, body: Bytes| async move {
-                Json(post_route(&i, name, sub, &body))
+                Json(post_route(&i, name, None, &body))
             }),
         );
     }
