@@ -1,0 +1,221 @@
+//! Echo throughput, latency, CPU and memory: a load generator plays the server, pushes
+//! `GroupMessage` events ("ping N") and times the `sendGroupMessage` replies ("pong N") of
+//! mahua (the release binary, running Lua echo scripts) and of a bare Rust client with no
+//! Lua (the ceiling), each in its own process, over ws and over http polling.
+//!
+//! `cargo bench --bench echo` prints the figures as text and one JSON line.
+//! Under `cargo test` it runs a few hundred events only, to prove it works.
+
+mod bare;
+mod process;
+mod server;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use server::{Load, Measured};
+
+const ECHO: &str = "bot.on('GroupMessage', function(ev)\n  \
+    mirai.sendGroupMessage(ev.sender.group.id, 'pong ' .. ev.messageChain[2].text:sub(6))\nend)\n";
+const SUBSCRIBED: &str = "bot.on('GroupMessage', function(ev) end)\n";
+const UNSUBSCRIBED: &str = "bot.on('FriendMessage', function(ev) end)\n";
+
+/// mahua's default poll: the bare http client polls the same way.
+const POLL_COUNT: usize = 100;
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+#[derive(Clone, Copy, PartialEq)]
+enum Transport {
+    Ws,
+    Http,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ws => "ws",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// Who answers: the bare client, or mahua with the echo script, `subscribed - 1` silent
+/// scripts on `GroupMessage`, and `unsubscribed` scripts that listen to something else.
+#[derive(Clone, Copy)]
+enum Subject {
+    Bare,
+    Mahua { subscribed: usize, unsubscribed: usize },
+}
+
+impl Subject {
+    fn label(self) -> String {
+        match self {
+            Self::Bare => "bare Rust client".into(),
+            Self::Mahua { subscribed, unsubscribed: 0 } => {
+                format!("mahua, {subscribed} subscribed")
+            }
+            Self::Mahua { subscribed, unsubscribed } => {
+                format!("mahua, {subscribed} subscribed + {unsubscribed} not")
+            }
+        }
+    }
+}
+
+/// A folder with `mahua.toml` and the scripts for `subject`.
+fn mahua_dir(t: Transport, url: &str, subscribed: usize, unsubscribed: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let scripts = dir.path().join("scripts");
+    std::fs::create_dir(&scripts).expect("scripts");
+    std::fs::write(scripts.join("echo.lua"), ECHO).expect("write");
+    for i in 1..subscribed {
+        std::fs::write(scripts.join(format!("quiet{i}.lua")), SUBSCRIBED).expect("write");
+    }
+    for i in 0..unsubscribed {
+        std::fs::write(scripts.join(format!("other{i}.lua")), UNSUBSCRIBED).expect("write");
+    }
+    let config = format!(
+        "[mirai]\nadapter = \"{}\"\nurl = \"{url}\"\nverify_key = \"k\"\nqq = 1\n\
+         poll_count = {POLL_COUNT}\npoll_interval_ms = {}\n\n\
+         [scripts]\ndir = \"scripts\"\nhot_reload = false\ndata_dir = \"data\"\n",
+        t.name(),
+        POLL_INTERVAL.as_millis()
+    );
+    std::fs::write(dir.path().join("mahua.toml"), config).expect("config");
+    dir
+}
+
+/// One run: a fresh client process under one load.
+async fn run(t: Transport, subject: Subject, load: Load) -> (Measured, u64) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let url = match t {
+        Transport::Ws => format!("ws://{addr}"),
+        Transport::Http => format!("http://{addr}"),
+    };
+    let dir = match subject {
+        Subject::Bare => tempfile::tempdir().expect("dir"),
+        Subject::Mahua { subscribed, unsubscribed } => mahua_dir(t, &url, subscribed, unsubscribed),
+    };
+    let me = std::env::current_exe().expect("exe");
+    let mahua = PathBuf::from(env!("CARGO_BIN_EXE_mahua"));
+    let count = POLL_COUNT.to_string();
+    let interval = POLL_INTERVAL.as_millis().to_string();
+    let (child, client) = match subject {
+        Subject::Bare => {
+            process::spawn(&me, &["bare", t.name(), &url, &count, &interval], dir.path())
+        }
+        Subject::Mahua { .. } => {
+            process::spawn(&mahua, &["run", "--config", "mahua.toml"], dir.path())
+        }
+    };
+    let pid_client = client;
+    let measured = match t {
+        Transport::Ws => server::play_ws(listener, pid_client.clone(), load).await,
+        Transport::Http => server::play_http(listener, pid_client.clone(), load).await,
+    };
+    let rss = pid_client.peak_rss_kib();
+    process::stop(child);
+    (measured, rss)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The bare client's entry point, when this binary is started as one.
+fn bare_main(args: &[String]) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    match args {
+        [t, url, ..] if t == "ws" => rt.block_on(bare::ws(format!("{url}/all"))),
+        [t, url, count, interval] if t == "http" => {
+            let count = count.parse().expect("count");
+            let interval = Duration::from_millis(interval.parse().expect("interval"));
+            rt.block_on(bare::http(url.clone(), count, interval));
+        }
+        _ => panic!("usage: echo bare ws|http URL COUNT INTERVAL_MS"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "bare") {
+        return bare_main(&args[1..]);
+    }
+    let full = args.iter().any(|a| a == "--bench");
+    let subjects: Vec<Subject> = if full {
+        vec![
+            Subject::Bare,
+            Subject::Mahua { subscribed: 1, unsubscribed: 0 },
+            Subject::Mahua { subscribed: 10, unsubscribed: 0 },
+            Subject::Mahua { subscribed: 50, unsubscribed: 0 },
+            Subject::Mahua { subscribed: 1, unsubscribed: 49 },
+        ]
+    } else {
+        vec![Subject::Bare, Subject::Mahua { subscribed: 2, unsubscribed: 1 }]
+    };
+    let closed = |t: Transport| match (full, t) {
+        (true, Transport::Ws) => Load::Closed { total: 50_000, window: 64 },
+        (true, Transport::Http) => Load::Closed { total: 2_000, window: 64 },
+        (false, _) => Load::Closed { total: 200, window: 16 },
+    };
+    let open = if full {
+        Load::Open { total: 1_000, rate: 200 }
+    } else {
+        Load::Open { total: 20, rate: 200 }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut rows = Vec::new();
+    for t in [Transport::Ws, Transport::Http] {
+        let Load::Closed { total, window } = closed(t) else { unreachable!() };
+        println!("{} — closed loop: {total} events, {window} in flight at most; open loop: {} events at 200/s", t.name(), server::load_total(open));
+        let mut bare_rate = None;
+        for &subject in &subjects {
+            let (c, rss_closed) = rt.block_on(run(t, subject, closed(t)));
+            let (o, rss_open) = rt.block_on(run(t, subject, open));
+            let rate = total as f64 / c.took.as_secs_f64();
+            let base = *bare_rate.get_or_insert(rate);
+            let cpu_us = c.cpu.as_secs_f64() * 1e6 / total as f64;
+            let mut lat = o.latencies.clone();
+            lat.sort();
+            let (p50, p99, max) = (
+                percentile(&lat, 0.5),
+                percentile(&lat, 0.99),
+                lat.last().copied().unwrap_or_default(),
+            );
+            let rss = rss_closed.max(rss_open);
+            println!(
+                "  {:<32} {rate:>8.0} events/s ({:>3.0}% of bare), {cpu_us:>5.1} µs CPU/event; open p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS {:.1} MiB; start-up {:.0} ms to the first event handled ({:.0} ms to connect)",
+                subject.label(),
+                rate / base * 100.0,
+                ms(p50), ms(p99), ms(max),
+                rss as f64 / 1024.0,
+                ms(o.first_reply), ms(o.connected),
+            );
+            let (subscribed, unsubscribed) = match subject {
+                Subject::Bare => (0, 0),
+                Subject::Mahua { subscribed, unsubscribed } => (subscribed, unsubscribed),
+            };
+            rows.push(json!({
+                "transport": t.name(), "client": if matches!(subject, Subject::Bare) { "bare" } else { "mahua" },
+                "subscribed": subscribed, "unsubscribed": unsubscribed,
+                "events_per_s": rate.round(), "ratio_to_bare": (rate / base * 1000.0).round() / 1000.0,
+                "cpu_us_per_event": (cpu_us * 10.0).round() / 10.0,
+                "open_p50_ms": ms(p50), "open_p99_ms": ms(p99), "open_max_ms": ms(max),
+                "peak_rss_kib": rss, "startup_ms": ms(o.first_reply), "connect_ms": ms(o.connected),
+            }));
+        }
+    }
+    let summary: Value = json!({"bench": "echo", "rows": rows});
+    println!("{summary}");
+}
