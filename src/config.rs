@@ -145,6 +145,9 @@ pub struct ScriptsConfig {
     /// Scripts (by file name) given the whole standard library: files, processes, debug.
     #[serde(default)]
     pub trusted: Vec<String>,
+    /// How many events may wait for one script; past that, new ones are dropped for it.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
 }
 
 /// The `[limits]` section: what one script may use.
@@ -191,6 +194,10 @@ fn default_scripts_dir() -> PathBuf {
 fn default_true() -> bool {
     true
 }
+fn default_queue() -> usize {
+    crate::host::queue::DEFAULT_CAPACITY
+}
+
 fn default_debounce() -> u64 {
     50
 }
@@ -210,6 +217,7 @@ impl Default for ScriptsConfig {
             dir: default_scripts_dir(),
             hot_reload: true,
             debounce_ms: default_debounce(),
+            queue: default_queue(),
             data_dir: default_data_dir(),
             trusted: Vec::new(),
         }
@@ -231,6 +239,7 @@ impl Config {
         o.trusted = self.scripts.trusted.clone();
         o.hot_reload = self.scripts.hot_reload;
         o.debounce = Duration::from_millis(self.scripts.debounce_ms);
+        o.queue_capacity = self.scripts.queue;
         o.limits.memory =
             usize::try_from(self.limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         o.limits.run_time = Duration::from_millis(self.limits.run_time_ms);
@@ -267,6 +276,7 @@ const OVERRIDES: &[(&str, &str, &str, Kind)] = &[
     ("MAHUA_SCRIPTS_DIR", "scripts", "dir", Kind::Str),
     ("MAHUA_HOT_RELOAD", "scripts", "hot_reload", Kind::Bool),
     ("MAHUA_DATA_DIR", "scripts", "data_dir", Kind::Str),
+    ("MAHUA_SCRIPT_QUEUE", "scripts", "queue", Kind::Int),
     ("MAHUA_MEMORY_MB", "limits", "memory_mb", Kind::Int),
     ("MAHUA_RUN_TIME_MS", "limits", "run_time_ms", Kind::Int),
 ];

@@ -5,6 +5,10 @@
 //!
 //! `cargo bench --bench echo` prints the figures as text and one JSON line.
 //! Under `cargo test` it runs a few hundred events only, to prove it works.
+//!
+//! For profiling: `ECHO_ONLY=ws` (or `http`) runs one transport, `ECHO_EVENTS=N` sets the
+//! closed loop's length, `ECHO_SCRIPTS=N` runs mahua with N subscribed scripts only, and
+//! `ECHO_WRAP="valgrind --tool=callgrind"` starts mahua under that command.
 
 mod bare;
 mod process;
@@ -108,7 +112,7 @@ async fn run(t: Transport, subject: Subject, load: Load) -> (Measured, u64) {
             process::spawn(&me, &["bare", t.name(), &url, &count, &interval], dir.path())
         }
         Subject::Mahua { .. } => {
-            process::spawn(&mahua, &["run", "--config", "mahua.toml"], dir.path())
+            process::spawn_wrapped(&mahua, &["run", "--config", "mahua.toml"], dir.path())
         }
     };
     let pid_client = client;
@@ -153,7 +157,12 @@ fn main() {
         return bare_main(&args[1..]);
     }
     let full = args.iter().any(|a| a == "--bench");
-    let subjects: Vec<Subject> = if full {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let only_scripts: Option<usize> = env("ECHO_SCRIPTS").map(|v| v.parse().expect("ECHO_SCRIPTS"));
+    let events: Option<u64> = env("ECHO_EVENTS").map(|v| v.parse().expect("ECHO_EVENTS"));
+    let subjects: Vec<Subject> = if let Some(n) = only_scripts {
+        vec![Subject::Mahua { subscribed: n, unsubscribed: 0 }]
+    } else if full {
         vec![
             Subject::Bare,
             Subject::Mahua { subscribed: 1, unsubscribed: 0 },
@@ -164,10 +173,11 @@ fn main() {
     } else {
         vec![Subject::Bare, Subject::Mahua { subscribed: 2, unsubscribed: 1 }]
     };
-    let closed = |t: Transport| match (full, t) {
-        (true, Transport::Ws) => Load::Closed { total: 50_000, window: 64 },
-        (true, Transport::Http) => Load::Closed { total: 2_000, window: 64 },
-        (false, _) => Load::Closed { total: 200, window: 16 },
+    let closed = |t: Transport| match (full, t, events) {
+        (_, _, Some(total)) => Load::Closed { total, window: 64 },
+        (true, Transport::Ws, None) => Load::Closed { total: 50_000, window: 64 },
+        (true, Transport::Http, None) => Load::Closed { total: 2_000, window: 64 },
+        (false, _, None) => Load::Closed { total: 200, window: 16 },
     };
     let open = if full {
         Load::Open { total: 1_000, rate: 200 }
@@ -176,7 +186,11 @@ fn main() {
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut rows = Vec::new();
+    let only = env("ECHO_ONLY");
     for t in [Transport::Ws, Transport::Http] {
+        if only.as_deref().is_some_and(|o| o != t.name()) {
+            continue;
+        }
         let Load::Closed { total, window } = closed(t) else { unreachable!() };
         println!("{} — closed loop: {total} events, {window} in flight at most; open loop: {} events at 200/s", t.name(), server::load_total(open));
         let mut bare_rate = None;

@@ -54,8 +54,30 @@ pub fn spawn(program: &Path, args: &[&str], dir: &Path) -> (Child, Client) {
     (child, Client { started, pid })
 }
 
-/// Stop a client and wait for it.
+/// As `spawn`, under the command in `ECHO_WRAP` (a profiler) if it is set.
+pub fn spawn_wrapped(program: &Path, args: &[&str], dir: &Path) -> (Child, Client) {
+    let wrap = std::env::var("ECHO_WRAP").unwrap_or_default();
+    let words: Vec<&str> = wrap.split_whitespace().collect();
+    let Some((&first, rest)) = words.split_first() else { return spawn(program, args, dir) };
+    let program_text = program.to_string_lossy();
+    let mut all: Vec<&str> = rest.to_vec();
+    all.push(&program_text);
+    all.extend_from_slice(args);
+    spawn(Path::new(first), &all, dir)
+}
+
+/// Stop a client with SIGTERM (so a profiler around it writes its output) and wait for it;
+/// kill it if it has not ended within ten seconds.
 pub fn stop(mut child: Child) {
+    // SAFETY: kill has no memory preconditions; the pid is our own child's.
+    unsafe { libc::kill(libc::pid_t::try_from(child.id()).unwrap_or(0), libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -248,7 +248,17 @@ async fn serve(
             }
             out = outgoing.recv() => {
                 let Some(text) = out else { return End::Stopped };
-                if let Err(e) = sink.send(Message::text(text)).await {
+                // Write every frame already queued, then flush once: one write for a burst.
+                let mut written = sink.feed(Message::text(text)).await;
+                while written.is_ok() {
+                    let Ok(text) = outgoing.try_recv() else { break };
+                    written = sink.feed(Message::text(text)).await;
+                }
+                let flushed = match written {
+                    Ok(()) => sink.flush().await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = flushed {
                     return End::Lost(e.to_string());
                 }
             }

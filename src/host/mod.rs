@@ -2,6 +2,8 @@
 
 pub mod callback;
 pub mod limits;
+pub mod queue;
+pub mod routes;
 pub mod sandbox;
 pub mod script;
 pub mod subscriptions;
@@ -12,6 +14,7 @@ pub mod watch;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +43,8 @@ pub struct HostOptions {
     pub debounce: Duration,
     /// How long `unload` handlers and running callbacks get when a script stops.
     pub unload_grace: Duration,
+    /// How many events may wait for one script before new ones are dropped for it.
+    pub queue_capacity: usize,
 }
 
 impl HostOptions {
@@ -54,6 +59,7 @@ impl HostOptions {
             hot_reload: true,
             debounce: Duration::from_millis(50),
             unload_grace: Duration::from_secs(5),
+            queue_capacity: queue::DEFAULT_CAPACITY,
         }
     }
 
@@ -65,6 +71,8 @@ impl HostOptions {
             data_dir: self.data_dir.clone(),
             trusted: self.trusted.clone().into(),
             limits: self.limits,
+            queue_capacity: self.queue_capacity,
+            interest_changes: Arc::default(),
         }
     }
 }
@@ -97,6 +105,8 @@ pub struct Host {
     loading: tokio::task::JoinSet<Pending>,
     /// The latest reload asked for, per script: only its result is applied.
     generations: HashMap<String, u64>,
+    /// Which scripts get which event type.
+    routes: routes::Routes,
 }
 
 /// What a load in flight found.
@@ -143,6 +153,7 @@ impl Host {
             events,
             loading: tokio::task::JoinSet::new(),
             generations: HashMap::new(),
+            routes: routes::Routes::default(),
         };
         let dir = host.opts.scripts_dir.clone();
         let files = script_files(&dir).unwrap_or_else(|e| {
@@ -200,6 +211,7 @@ impl Host {
             Outcome::Unchanged => {}
             Outcome::Missing => {
                 if let Some(old) = self.scripts.remove(name) {
+                    self.routes.clear();
                     self.retire(old);
                     tracing::info!(script = name, "unloaded (file removed)");
                     self.report(HostEvent::Unloaded(name.to_owned()));
@@ -210,7 +222,9 @@ impl Host {
             }
             Outcome::Loaded(new) => {
                 new.deliver(Delivery::Lifecycle("load", json!({})));
-                if let Some(old) = self.scripts.insert(name.to_owned(), new) {
+                let replaced = self.scripts.insert(name.to_owned(), new);
+                self.routes.clear();
+                if let Some(old) = replaced {
                     self.retire(old);
                     tracing::info!(script = name, "reloaded in {ms:.1} ms");
                     self.report(HostEvent::Reloaded(name.to_owned()));
@@ -310,7 +324,7 @@ impl Host {
     }
 
     /// Hand one thing from the link to the scripts.
-    pub fn dispatch(&self, ev: LinkEvent) {
+    pub fn dispatch(&mut self, ev: LinkEvent) {
         match ev {
             LinkEvent::Event(ev) => {
                 if let (Some(id), Some(conv)) = (ev.message_id(), ev.conversation()) {
@@ -318,10 +332,16 @@ impl Host {
                         t.record(id, conv);
                     }
                 }
-                let ty = ev.kind().to_owned();
-                let ev = Arc::new(ev);
-                for s in self.scripts.values().filter(|s| s.wants(&ty)) {
-                    s.deliver(Delivery::Event(ev.clone()));
+                let changes = self.shared.interest_changes.load(Ordering::Acquire);
+                let targets = self.routes.get(changes, ev.kind(), &self.scripts);
+                if targets.is_empty() {
+                    return;
+                }
+                let ev = Delivery::Event(Arc::new(ev));
+                for q in targets {
+                    if let Some(q) = q.upgrade() {
+                        q.event(ev.clone());
+                    }
                 }
             }
             LinkEvent::Connected { gap } => {
@@ -374,6 +394,7 @@ impl Host {
     pub async fn stop(mut self) {
         self.settle().await;
         let grace = self.opts.unload_grace;
+        self.routes.clear();
         for (name, s) in std::mem::take(&mut self.scripts) {
             self.retiring.spawn(async move {
                 s.unload(grace).await;

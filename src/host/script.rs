@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::callback;
 use super::limits::{Limits, Watchdog};
+use super::queue::{QueueStats, ScriptQueue};
 use super::sandbox::{Deps, Sandbox};
 use super::subscriptions::{Interest, Subscriptions};
 use super::targets::TargetCache;
@@ -78,7 +80,7 @@ pub struct ScriptHandle {
     /// A hash of the source it was loaded from.
     pub source_hash: u64,
     interest: Arc<Interest>,
-    queue: mpsc::UnboundedSender<Delivery>,
+    queue: Arc<ScriptQueue>,
     stop: oneshot::Sender<Duration>,
     done: oneshot::Receiver<()>,
 }
@@ -93,11 +95,11 @@ struct Loaded {
 impl ScriptHandle {
     /// Start a thread for `path` and load it there; an error if it does not load.
     pub async fn start(path: &Path, shared: &Shared) -> Result<Self, LoadError> {
-        let (queue, rx) = mpsc::unbounded_channel();
+        let name = script_name(path);
+        let (queue, rx, stats) = ScriptQueue::new(Arc::from(name.as_str()), shared.queue_capacity);
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stop, stop_rx) = oneshot::channel::<Duration>();
         let (done_tx, done) = oneshot::channel();
-        let name = script_name(path);
         let thread_err = |source| LoadError::Thread { path: path.to_owned(), source };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -109,7 +111,7 @@ impl ScriptHandle {
             .spawn(move || {
                 let local = tokio::task::LocalSet::new();
                 local.block_on(&rt, async move {
-                    match Script::load(&p, &sh, rx).await {
+                    match Script::load(&p, &sh, rx, stats).await {
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
                         }
@@ -138,7 +140,7 @@ impl ScriptHandle {
             deps: loaded.deps,
             source_hash: loaded.source_hash,
             interest: loaded.interest,
-            queue,
+            queue: Arc::new(queue),
             stop,
             done,
         })
@@ -150,9 +152,15 @@ impl ScriptHandle {
         self.interest.wants(ty)
     }
 
-    /// Queue something for the script.
+    /// Queue a lifecycle moment for the script; events go through `queue()`.
     pub fn deliver(&self, d: Delivery) {
-        let _ = self.queue.send(d);
+        self.queue.lifecycle(d);
+    }
+
+    /// The script's queue, where events are delivered.
+    #[must_use]
+    pub fn queue(&self) -> &Arc<ScriptQueue> {
+        &self.queue
     }
 
     /// Stop taking deliveries, finish the queued ones, run `unload`, and end the thread.
@@ -179,6 +187,10 @@ pub struct Shared {
     pub trusted: Arc<[String]>,
     /// The limits every script runs under.
     pub limits: Limits,
+    /// How many events may wait for one script.
+    pub queue_capacity: usize,
+    /// Bumped whenever a script's interest changes, so the host re-routes.
+    pub interest_changes: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -222,6 +234,7 @@ impl Script {
         path: &Path,
         shared: &Shared,
         rx: mpsc::UnboundedReceiver<Delivery>,
+        stats: Arc<QueueStats>,
     ) -> Result<Self, LoadError> {
         let source = tokio::fs::read(path)
             .await
@@ -230,7 +243,7 @@ impl Script {
         let sandbox = shared.sandbox(path);
         let lua = sandbox.new_state().map_err(|e| lua_error(path, &e))?;
         let deps = Deps::default();
-        let subs = Rc::new(RefCell::new(Subscriptions::default()));
+        let subs = Rc::new(RefCell::new(Subscriptions::new(shared.interest_changes.clone())));
         let tasks = Rc::new(Tasks::default());
         let ctx = Context {
             name: name.clone(),
@@ -263,6 +276,7 @@ impl Script {
             subs.clone(),
             tasks.clone(),
             rx,
+            stats,
         ));
         let source_hash = hash_source(&source);
         Ok(Self { name, deps, source_hash, lua, subs, tasks, runner })
@@ -307,13 +321,17 @@ async fn run(
     subs: Rc<RefCell<Subscriptions>>,
     tasks: Rc<Tasks>,
     mut rx: mpsc::UnboundedReceiver<Delivery>,
+    stats: Arc<QueueStats>,
 ) {
     while let Some(d) = rx.recv().await {
         let Some(lua) = weak.try_upgrade() else {
             return;
         };
         match d {
-            Delivery::Event(ev) => deliver_event(&lua, &name, &subs, &tasks, &ev).await,
+            Delivery::Event(ev) => {
+                stats.taken();
+                deliver_event(&lua, &name, &subs, &tasks, &ev).await;
+            }
             Delivery::Lifecycle(what, arg) => {
                 let handlers = subs.borrow().lifecycle_handlers(what);
                 if handlers.is_empty() {

@@ -1,6 +1,7 @@
 //! A script's event handlers (`bot.on`) and waiters (`bot.wait`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use mlua::{Function, Value};
@@ -21,13 +22,20 @@ pub fn matches(name: &str, ty: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct Interest {
     names: RwLock<HashMap<String, usize>>,
+    /// Bumped on every change, so whoever routes events by interest knows to look again.
+    changes: Arc<AtomicU64>,
 }
 
 impl Interest {
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::Release);
+    }
+
     fn add(&self, name: &str) {
         if let Ok(mut n) = self.names.write() {
             *n.entry(name.to_owned()).or_default() += 1;
         }
+        self.changed();
     }
 
     fn remove(&self, name: &str) {
@@ -39,12 +47,14 @@ impl Interest {
                 }
             }
         }
+        self.changed();
     }
 
     fn clear(&self) {
         if let Ok(mut n) = self.names.write() {
             n.clear();
         }
+        self.changed();
     }
 
     /// Whether any handler or waiter receives events of type `ty`.
@@ -81,6 +91,13 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
+    /// No subscriptions yet; every change of interest bumps `changes`.
+    #[must_use]
+    pub fn new(changes: Arc<AtomicU64>) -> Self {
+        let interest = Arc::new(Interest { names: RwLock::default(), changes });
+        Self { next_id: 0, handlers: Vec::new(), waiters: Vec::new(), interest }
+    }
+
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id

@@ -1,7 +1,6 @@
 //! Lua values to JSON and back, keeping integers integers and `nil` for JSON null.
 
-use mlua::serde::SerializeOptions;
-use mlua::{Lua, LuaSerdeExt, Table, Value};
+use mlua::{ffi, Lua, LuaSerdeExt, Table, Value};
 use serde_json::{Map, Number, Value as Json};
 
 /// How deep a table may nest before conversion gives up (cycles end here too).
@@ -24,14 +23,79 @@ pub enum ConvertError {
     TooDeep,
 }
 
-/// JSON null becomes `nil`, so a missing field reads as missing.
-fn options() -> SerializeOptions {
-    SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false)
+/// A JSON value as a Lua value: objects and arrays become tables (arrays carrying the
+/// array metatable, so they encode back as arrays), and null becomes nil, so a missing
+/// field reads as missing.
+pub fn to_lua(lua: &Lua, v: &Json) -> mlua::Result<Value> {
+    match v {
+        Json::Null => Ok(Value::Nil),
+        Json::Bool(b) => Ok(Value::Boolean(*b)),
+        Json::Number(n) => Ok(number(n).map_or_else(Value::Number, Value::Integer)),
+        Json::String(s) => lua.create_string(s).map(Value::String),
+        Json::Array(_) | Json::Object(_) => {
+            let array_mt = lua.array_metatable();
+            // SAFETY: `push` only uses the stack slots it checks for, leaves exactly the new
+            // table above the metatable argument, and owns nothing that a Lua error (a
+            // longjmp out of the protected call) would leak.
+            unsafe {
+                lua.exec_raw(array_mt, |state| {
+                    push(state, v);
+                    ffi::lua_replace(state, 1);
+                })
+            }
+        }
+    }
 }
 
-/// A JSON value as a Lua value: objects and arrays become tables, null becomes nil.
-pub fn to_lua(lua: &Lua, v: &Json) -> mlua::Result<Value> {
-    lua.to_value_with(v, options())
+/// A JSON number as a Lua integer where it is one, else as a float.
+fn number(n: &Number) -> Result<i64, f64> {
+    n.as_i64().ok_or_else(|| n.as_f64().unwrap_or(f64::NAN))
+}
+
+/// Push `v` onto the stack of `state`, whose slot 1 holds the array metatable.
+///
+/// One walk with the C API inside one protected call: converting through serde costs a
+/// protected call per table field, and this runs once per event for every subscribed script.
+unsafe fn push(state: *mut ffi::lua_State, v: &Json) {
+    match v {
+        Json::Null => ffi::lua_pushnil(state),
+        Json::Bool(b) => ffi::lua_pushboolean(state, i32::from(*b)),
+        Json::Number(n) => match number(n) {
+            Ok(i) => ffi::lua_pushinteger(state, i),
+            Err(f) => ffi::lua_pushnumber(state, f),
+        },
+        Json::String(s) => {
+            ffi::lua_pushlstring(state, s.as_ptr().cast(), s.len());
+        }
+        Json::Array(items) => {
+            ffi::luaL_checkstack(state, 3, std::ptr::null());
+            ffi::lua_createtable(state, c_int(items.len()), 0);
+            ffi::lua_pushvalue(state, 1);
+            ffi::lua_setmetatable(state, -2);
+            for (i, item) in (1..).zip(items) {
+                if !item.is_null() {
+                    push(state, item);
+                    ffi::lua_rawseti(state, -2, i);
+                }
+            }
+        }
+        Json::Object(map) => {
+            ffi::luaL_checkstack(state, 3, std::ptr::null());
+            ffi::lua_createtable(state, 0, c_int(map.len()));
+            for (k, item) in map {
+                if !item.is_null() {
+                    ffi::lua_pushlstring(state, k.as_ptr().cast(), k.len());
+                    push(state, item);
+                    ffi::lua_rawset(state, -3);
+                }
+            }
+        }
+    }
+}
+
+/// A size hint for `lua_createtable`.
+fn c_int(n: usize) -> std::ffi::c_int {
+    std::ffi::c_int::try_from(n).unwrap_or(std::ffi::c_int::MAX)
 }
 
 /// A Lua value as JSON: sequences become arrays, other tables objects; an empty

@@ -61,6 +61,14 @@ pub fn loader(lua: &Lua, name: &str) -> mlua::Result<Option<Function>> {
     .map(Some)
 }
 
+/// The `msg` module's metatables for events and chains, kept once looked up: every message
+/// event a script receives needs them.
+#[derive(Clone)]
+struct EventMetatables {
+    event: Table,
+    chain: Table,
+}
+
 /// Give a message event its methods (`ev:reply`, `ev:quote`) and its chain `..`, with the
 /// metatables of the embedded `msg` module. Set from here because a decoded JSON array
 /// carries mlua's protected array metatable, which Lua code cannot replace.
@@ -68,14 +76,22 @@ pub fn decorate(lua: &Lua, ev: &Value) -> mlua::Result<()> {
     let Value::Table(ev) = ev else {
         return Ok(());
     };
-    let Some(Value::Table(msg)) = module(lua, "msg")? else {
-        return Err(mlua::Error::runtime("stdlib/msg.lua did not return a table"));
+    let mts = match lua.app_data_ref::<EventMetatables>() {
+        Some(m) => m.clone(),
+        None => {
+            let Some(Value::Table(msg)) = module(lua, "msg")? else {
+                return Err(mlua::Error::runtime("stdlib/msg.lua did not return a table"));
+            };
+            let mts = EventMetatables { event: msg.get("_Event")?, chain: msg.get("_Chain")? };
+            lua.set_app_data(mts.clone());
+            mts
+        }
     };
-    ev.set_metatable(Some(msg.get::<Table>("_Event")?))?;
+    ev.set_metatable(Some(mts.event))?;
     if let Value::Table(chain) = ev.raw_get::<Value>("messageChain")? {
         // An empty chain keeps its array mark, so it still encodes as `[]`.
         if chain.raw_len() > 0 {
-            chain.set_metatable(Some(msg.get::<Table>("_Chain")?))?;
+            chain.set_metatable(Some(mts.chain))?;
         }
     }
     Ok(())

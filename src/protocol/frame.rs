@@ -1,6 +1,6 @@
 //! WebSocket frames and response envelopes.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::commands::Reply;
 use super::status::StatusCode;
@@ -38,16 +38,23 @@ pub enum FrameError {
     NoData(String),
 }
 
+/// A command frame, borrowed from its parts: written out without copying the content.
+#[derive(serde::Serialize)]
+struct Request<'a> {
+    #[serde(rename = "syncId")]
+    sync_id: &'a str,
+    command: &'a str,
+    #[serde(rename = "subCommand")]
+    sub_command: Option<&'a str>,
+    content: &'a Value,
+}
+
 /// The text of a command frame.
 #[must_use]
 pub fn request(sync_id: &str, command: &str, sub_command: Option<&str>, content: &Value) -> String {
-    json!({
-        "syncId": sync_id,
-        "command": command,
-        "subCommand": sub_command,
-        "content": content,
-    })
-    .to_string()
+    let frame = Request { sync_id, command, sub_command, content };
+    // Serializing a `Value` with string keys cannot fail.
+    serde_json::to_string(&frame).unwrap_or_default()
 }
 
 /// Parse one text frame from the server.
@@ -128,6 +135,7 @@ pub fn outcome(reply: Option<Reply>, mut body: Value) -> Result<Value, Failure> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn frames_are_told_apart() {
