@@ -19,6 +19,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::adapter::{Adapter, LinkEvent, Offline};
+use crate::metrics::Metrics;
 use limits::Limits;
 use script::{hash_source, script_name, Delivery, LoadError, ScriptHandle, Shared};
 use targets::TargetCache;
@@ -40,6 +41,8 @@ pub struct HostOptions {
     pub debounce: Duration,
     /// How long `unload` handlers and running callbacks get when a script stops.
     pub unload_grace: Duration,
+    /// Where the scripts' and the connection's counters go.
+    pub metrics: Arc<Metrics>,
 }
 
 impl HostOptions {
@@ -54,6 +57,7 @@ impl HostOptions {
             hot_reload: true,
             debounce: Duration::from_millis(50),
             unload_grace: Duration::from_secs(5),
+            metrics: Metrics::new(),
         }
     }
 
@@ -65,6 +69,7 @@ impl HostOptions {
             data_dir: self.data_dir.clone(),
             trusted: self.trusted.clone().into(),
             limits: self.limits,
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -212,6 +217,7 @@ impl Host {
                 new.deliver(Delivery::Lifecycle("load", json!({})));
                 if let Some(old) = self.scripts.insert(name.to_owned(), new) {
                     self.retire(old);
+                    self.shared.metrics.script(name).reloaded();
                     tracing::info!(script = name, "reloaded in {ms:.1} ms");
                     self.report(HostEvent::Reloaded(name.to_owned()));
                 } else {
@@ -220,6 +226,7 @@ impl Host {
                 }
             }
             Outcome::Failed(e) if self.scripts.contains_key(name) => {
+                self.shared.metrics.script(name).load_failed(e.to_string());
                 tracing::error!(
                     script = name,
                     "new version refused, the running version stays: {e}"
@@ -227,6 +234,7 @@ impl Host {
                 self.report(HostEvent::Refused(name.to_owned()));
             }
             Outcome::Failed(e) => {
+                self.shared.metrics.script(name).load_failed(e.to_string());
                 tracing::error!(script = name, "failed to load: {e}");
                 self.report(HostEvent::Failed(name.to_owned()));
             }
@@ -311,6 +319,7 @@ impl Host {
 
     /// Hand one thing from the link to the scripts.
     pub fn dispatch(&self, ev: LinkEvent) {
+        self.shared.metrics.link.on_link(&ev);
         match ev {
             LinkEvent::Event(ev) => {
                 if let (Some(id), Some(conv)) = (ev.message_id(), ev.conversation()) {

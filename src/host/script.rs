@@ -18,6 +18,7 @@ use super::targets::TargetCache;
 use super::tasks::Tasks;
 use crate::adapter::Adapter;
 use crate::lua::{self, convert, stdlib, Context};
+use crate::metrics::{Metrics, ScriptMetrics};
 use crate::protocol::Event;
 
 /// Why a script could not be loaded.
@@ -78,6 +79,7 @@ pub struct ScriptHandle {
     /// A hash of the source it was loaded from.
     pub source_hash: u64,
     interest: Arc<Interest>,
+    metrics: Arc<ScriptMetrics>,
     queue: mpsc::UnboundedSender<Delivery>,
     stop: oneshot::Sender<Duration>,
     done: oneshot::Receiver<()>,
@@ -134,6 +136,7 @@ impl ScriptHandle {
             message: format!("{}: the script's thread ended while loading", path.display()),
         })??;
         Ok(Self {
+            metrics: shared.metrics.script(&name),
             name: Arc::from(name),
             deps: loaded.deps,
             source_hash: loaded.source_hash,
@@ -152,6 +155,7 @@ impl ScriptHandle {
 
     /// Queue something for the script.
     pub fn deliver(&self, d: Delivery) {
+        self.metrics.queued();
         let _ = self.queue.send(d);
     }
 
@@ -179,6 +183,8 @@ pub struct Shared {
     pub trusted: Arc<[String]>,
     /// The limits every script runs under.
     pub limits: Limits,
+    /// Where the scripts' counters go.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Shared {
@@ -234,6 +240,8 @@ impl Script {
         let tasks = Rc::new(Tasks::default());
         let ctx = Context {
             name: name.clone(),
+            origin: Arc::from(&*name),
+            metrics: shared.metrics.script(&name),
             adapter: shared.adapter.clone(),
             targets: shared.targets.clone(),
             subs: subs.clone(),
@@ -258,6 +266,7 @@ impl Script {
             return Err(lua_error(path, &e));
         }
         let runner = tokio::task::spawn_local(run(
+            shared.metrics.script(&name),
             lua.weak(),
             name.clone(),
             subs.clone(),
@@ -302,6 +311,7 @@ impl Script {
 
 /// The script's task: hand each delivery to its waiters and handlers, in order.
 async fn run(
+    metrics: Arc<ScriptMetrics>,
     weak: mlua::WeakLua,
     name: Rc<str>,
     subs: Rc<RefCell<Subscriptions>>,
@@ -309,6 +319,7 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Delivery>,
 ) {
     while let Some(d) = rx.recv().await {
+        metrics.taken();
         let Some(lua) = weak.try_upgrade() else {
             return;
         };
