@@ -586,6 +586,139 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Answers every call at once and notes when it came.
+    #[derive(Default)]
+    struct Clock {
+        calls: Mutex<Vec<(Instant, Call)>>,
+    }
+
+    impl Adapter for Clock {
+        fn call(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
+            self.calls.lock().unwrap().push((Instant::now(), call));
+            Box::pin(async { Ok(json!({"code": 0, "msg": "success", "messageId": 1})) })
+        }
+        fn upload(&self, upload: Upload) -> BoxFuture<Result<Value, CallError>> {
+            Box::pin(async move { Err(CallError::NotConnected { command: upload.command }) })
+        }
+        fn shutdown(&self) -> BoxFuture<()> {
+            Box::pin(async {})
+        }
+    }
+
+    fn group_send(origin: &str, group: i64, text: &str) -> Call {
+        let mut c = Call::new(
+            "sendGroupMessage",
+            None,
+            json!({"target": group, "messageChain": [{"type": "Plain", "text": text}]}),
+        );
+        c.origin = Some(Arc::from(origin));
+        c
+    }
+
+    fn queue(opts: SendOptions) -> (Arc<Clock>, Arc<SendQueue>) {
+        let clock = Arc::new(Clock::default());
+        let q = SendQueue::new(clock.clone(), opts, Metrics::new());
+        (clock, q)
+    }
+
+    fn patient(rate: f64, burst: u32) -> SendOptions {
+        SendOptions {
+            rate,
+            burst,
+            per_chat_rate: 0.0,
+            capacity: 1000,
+            max_wait: Duration::from_secs(3600),
+            ..SendOptions::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_global_rate_holds_under_a_flood_from_several_scripts() {
+        let (clock, q) = queue(patient(2.0, 3));
+        let t0 = Instant::now();
+        let mut sends = tokio::task::JoinSet::new();
+        for script in ["a.lua", "b.lua", "c.lua"] {
+            for i in 0..20 {
+                sends.spawn(q.call(group_send(script, 100 + i, "x")));
+            }
+        }
+        while let Some(r) = sends.join_next().await {
+            r.unwrap().unwrap();
+        }
+        let times: Vec<Duration> =
+            clock.calls.lock().unwrap().iter().map(|(t, _)| *t - t0).collect();
+        assert_eq!(times.len(), 60);
+        // In any window of length w at most burst + rate * w messages went out.
+        for (i, start) in times.iter().enumerate() {
+            for (j, end) in times.iter().enumerate().skip(i) {
+                let w = (*end - *start).as_secs_f64();
+                assert!((j - i + 1) as f64 <= 3.0 + 2.0 * w + 1e-6, "{} in {w} s", j - i + 1);
+            }
+        }
+        assert!(times[59] >= Duration::from_millis(28_500), "{:?}", times[59]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flooding_script_cannot_starve_a_quiet_one() {
+        let (clock, q) = queue(patient(1.0, 1));
+        let mut flood = tokio::task::JoinSet::new();
+        for i in 0..50 {
+            flood.spawn(q.call(group_send("flood.lua", 1, &format!("flood {i}"))));
+        }
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let quiet_from = Instant::now();
+        q.call(group_send("quiet.lua", 2, "quiet")).await.unwrap();
+        assert!(quiet_from.elapsed() <= Duration::from_secs(2), "{:?}", quiet_from.elapsed());
+        let sent = clock.calls.lock().unwrap().len();
+        assert!(sent < 10, "the quiet reply came after {sent} floods");
+        while flood.join_next().await.is_some() {}
+        assert_eq!(clock.calls.lock().unwrap().len(), 51);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_conversation_has_its_own_bucket_and_keeps_its_order() {
+        let opts = SendOptions { per_chat_rate: 1.0, per_chat_burst: 2, ..patient(0.0, 1) };
+        let (clock, q) = queue(opts);
+        let t0 = Instant::now();
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..5 {
+            sends.spawn(q.call(group_send("a.lua", 1, &format!("one {i}"))));
+            sends.spawn(q.call(group_send("a.lua", 2, &format!("two {i}"))));
+        }
+        while sends.join_next().await.is_some() {}
+        let calls = clock.calls.lock().unwrap();
+        for group in [1, 2] {
+            let mine: Vec<_> = calls.iter().filter(|(_, c)| c.content["target"] == group).collect();
+            let texts: Vec<_> =
+                mine.iter().map(|(_, c)| c.content["messageChain"][0]["text"].clone()).collect();
+            let mut sorted = texts.clone();
+            sorted.sort_by_key(|t| t.to_string());
+            assert_eq!(texts, sorted, "group {group} kept its order");
+            let last = mine.last().unwrap().0 - t0;
+            assert_eq!(last, Duration::from_secs(3), "group {group}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_queue_and_a_long_wait_are_errors() {
+        let opts = SendOptions { capacity: 2, max_wait: Duration::from_secs(5), ..patient(0.1, 1) };
+        let (_clock, q) = queue(opts);
+        q.call(group_send("a.lua", 1, "first")).await.unwrap();
+        let second = tokio::spawn(q.call(group_send("a.lua", 1, "second")));
+        let third = tokio::spawn(q.call(group_send("a.lua", 1, "third")));
+        tokio::task::yield_now().await;
+        let full = q.call(group_send("a.lua", 1, "fourth")).await.unwrap_err();
+        assert!(matches!(full, CallError::QueueFull { waiting: 2, .. }), "{full}");
+        let late = second.await.unwrap().unwrap_err();
+        assert!(matches!(late, CallError::QueueTimeout { .. }), "{late}");
+        assert!(third.await.unwrap().is_err());
+        let snap = q.shared.metrics.snapshot();
+        assert_eq!(snap.connection.send_refused, 3);
+        assert_eq!(snap.connection.send_queued, 0);
+        // Other commands never wait.
+        q.call(Call::new("memberList", None, json!({"target": 1}))).await.unwrap();
+    }
+
     #[test]
     fn a_bucket_gives_its_burst_then_its_rate() {
         let t0 = Instant::now();
