@@ -88,10 +88,12 @@ impl ScriptMetrics {
         self.queued_events.fetch_add(1, Relaxed);
     }
 
-    /// The script took a queued delivery to handle it.
-    pub fn taken(&self) {
+    /// The script took a queued delivery to handle it: a server event or a lifecycle moment.
+    pub fn taken(&self, event: bool) {
         self.queued_events.fetch_sub(1, Relaxed);
-        self.events.fetch_add(1, Relaxed);
+        if event {
+            self.events.fetch_add(1, Relaxed);
+        }
     }
 
     /// A callback that started at `started` ended, with the error it raised.
@@ -338,7 +340,7 @@ pub struct Snapshot {
 pub struct ScriptSnapshot {
     /// The file name.
     pub name: String,
-    /// Events and lifecycle moments handed to it.
+    /// Server events handed to it.
     pub events: u64,
     /// Callbacks that ended.
     pub callbacks: u64,
@@ -422,7 +424,7 @@ impl Snapshot {
         family(
             "mahua_script_events_total",
             "counter",
-            "Events and lifecycle moments handed to a script.",
+            "Server events handed to a script.",
             per_script(&|s| n(s.events)),
         );
         family(
@@ -566,7 +568,7 @@ mod tests {
         let m = Metrics::new();
         let s = m.script("a\"b.lua");
         s.queued();
-        s.taken();
+        s.taken(true);
         s.api_call(command_slot(commands::find("sendGroupMessage", None)));
         s.api_call(COMMANDS.len());
         s.reloaded();

@@ -319,7 +319,7 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Delivery>,
 ) {
     while let Some(d) = rx.recv().await {
-        metrics.taken();
+        metrics.taken(matches!(d, Delivery::Event(_)));
         let Some(lua) = weak.try_upgrade() else {
             return;
         };

@@ -117,6 +117,18 @@ pub async fn start_limited(
     tune: impl FnOnce(&mut HostOptions),
     send: SendOptions,
 ) -> Bot {
+    start_wrapped(t, cfg, scripts, tune, send, |a| a).await
+}
+
+/// As `start_limited`, with the link wrapped by `wrap` before the send queue.
+pub async fn start_wrapped(
+    t: Transport,
+    cfg: SimConfig,
+    scripts: &[(&str, &str)],
+    tune: impl FnOnce(&mut HostOptions),
+    send: SendOptions,
+    wrap: impl FnOnce(Arc<dyn Adapter>) -> Arc<dyn Adapter>,
+) -> Bot {
     let sim = Sim::start(cfg).await.expect("sim starts");
     sim.world(|w| w.add_friend(REPORTER, "reporter"));
     let dir = script_dir(scripts);
@@ -125,7 +137,7 @@ pub async fn start_limited(
     opts.data_dir = dir.path().join("data");
     tune(&mut opts);
     let metrics = opts.metrics.clone();
-    let adapter: Arc<dyn Adapter> = SendQueue::new(raw, send, metrics.clone());
+    let adapter: Arc<dyn Adapter> = SendQueue::new(wrap(raw), send, metrics.clone());
     let (host, ready) = RunningHost::spawn(opts, adapter.clone(), link);
     let scripts = ready.await.expect("host ready");
     Bot { sim, adapter, metrics, host: Some(host), dir, scripts, host_log: Vec::new() }
@@ -194,6 +206,15 @@ impl Bot {
             h.stop().await;
         }
         self.adapter.shutdown().await;
+    }
+}
+
+/// Wait until `cond` holds, checking every few milliseconds, for at most `WITHIN`.
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
