@@ -217,6 +217,8 @@ struct State {
 
 struct Shared {
     opts: SendOptions,
+    /// Set by `shutdown`: no more turns are given.
+    closed: std::sync::atomic::AtomicBool,
     metrics: Arc<Metrics>,
     state: Mutex<State>,
     wake: Notify,
@@ -244,6 +246,7 @@ impl SendQueue {
                 chats: HashMap::new(),
             }),
             opts,
+            closed: std::sync::atomic::AtomicBool::new(false),
             metrics,
             wake: Notify::new(),
         });
@@ -412,6 +415,9 @@ impl Shared {
                 return Err(CallError::QueueFull { command: command.to_owned(), waiting });
             }
             Enqueued::Waiting(id) => id,
+            Enqueued::Closed => {
+                return Err(CallError::NotConnected { command: command.to_owned() })
+            }
         };
         self.wake.notify_one();
         let ticket = Ticket { shared: self, id };
@@ -444,6 +450,9 @@ impl Shared {
     ) -> Enqueued {
         let mut guard = self.state();
         let st = &mut *guard;
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Enqueued::Closed;
+        }
         if st.waiting == 0 && self.ready_at(st, c, now) <= now {
             return Enqueued::Go(self.let_go(st, c, now));
         }
@@ -477,6 +486,8 @@ enum Enqueued {
     Full(usize),
     /// It waits under this id.
     Waiting(u64),
+    /// The queue has shut down.
+    Closed,
 }
 
 /// Takes a waiting message out of the queue if its caller stops waiting.
@@ -572,6 +583,7 @@ impl Adapter for SendQueue {
         {
             // Waiting senders hear that the link is gone.
             let mut st = self.shared.state();
+            self.shared.closed.store(true, std::sync::atomic::Ordering::Release);
             let lanes = std::mem::take(&mut st.lanes);
             for e in lanes.iter().flat_map(|l| &l.entries) {
                 self.shared.left(&mut st, e);
@@ -717,6 +729,10 @@ mod tests {
         assert_eq!(snap.connection.send_queued, 0);
         // Other commands never wait.
         q.call(Call::new("memberList", None, json!({"target": 1}))).await.unwrap();
+        // After shutdown a send fails at once instead of waiting for a turn that never comes.
+        q.shutdown().await;
+        let gone = q.call(group_send("a.lua", 1, "late")).await.unwrap_err();
+        assert!(matches!(gone, CallError::NotConnected { .. }), "{gone}");
     }
 
     #[test]
