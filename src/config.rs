@@ -146,7 +146,7 @@ pub struct ScriptsConfig {
     #[serde(default)]
     pub trusted: Vec<String>,
     /// How many events may wait for one script; past that, new ones are dropped for it.
-    #[serde(default = "default_queue")]
+    #[serde(default = "default_script_queue")]
     pub queue: usize,
 }
 
@@ -162,6 +162,54 @@ pub struct LimitsConfig {
     pub run_time_ms: u64,
 }
 
+/// The `[send]` section: how fast the bot may speak.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendConfig {
+    /// Messages per second over all conversations; 0 for no limit.
+    #[serde(default = "default_rate")]
+    pub rate: f64,
+    /// Messages that may go at once before `rate` applies.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    /// Messages per second into one friend chat or group; 0 for no limit.
+    #[serde(default = "default_per_chat_rate")]
+    pub per_chat_rate: f64,
+    /// Messages that may go into one conversation at once.
+    #[serde(default = "default_per_chat_burst")]
+    pub per_chat_burst: u32,
+    /// Up to this many milliseconds of random delay before each message.
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// How many messages may wait for their turn; more are refused.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// How long a message may wait for its turn before the send fails, in milliseconds.
+    #[serde(default = "default_wait")]
+    pub wait_ms: u64,
+    /// How often a send that failed for a passing reason is tried again.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+/// The `[admin]` section: the status endpoint and the error digest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Where `/metrics` and `/status` are served, e.g. `127.0.0.1:9180`; off when absent.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// The bearer token requests must carry; needed to listen beyond loopback.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// The QQ number (a friend of the bot) that gets a digest of errors.
+    #[serde(default)]
+    pub owner: Option<i64>,
+    /// At most one digest per this many milliseconds.
+    #[serde(default = "default_digest_interval")]
+    pub digest_interval_ms: u64,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -174,6 +222,12 @@ pub struct Config {
     /// What one script may use.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// How fast the bot may speak.
+    #[serde(default)]
+    pub send: SendConfig,
+    /// The status endpoint and the error digest.
+    #[serde(default)]
+    pub admin: AdminConfig,
 }
 
 fn default_url() -> String {
@@ -194,10 +248,9 @@ fn default_scripts_dir() -> PathBuf {
 fn default_true() -> bool {
     true
 }
-fn default_queue() -> usize {
+fn default_script_queue() -> usize {
     crate::host::queue::DEFAULT_CAPACITY
 }
-
 fn default_debounce() -> u64 {
     50
 }
@@ -210,6 +263,94 @@ fn default_memory_mb() -> u64 {
 fn default_run_time() -> u64 {
     1000
 }
+fn default_rate() -> f64 {
+    1.0
+}
+fn default_burst() -> u32 {
+    5
+}
+fn default_per_chat_rate() -> f64 {
+    0.5
+}
+fn default_per_chat_burst() -> u32 {
+    3
+}
+fn default_queue() -> usize {
+    200
+}
+fn default_wait() -> u64 {
+    30_000
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_digest_interval() -> u64 {
+    60_000
+}
+
+impl Default for SendConfig {
+    fn default() -> Self {
+        Self {
+            rate: default_rate(),
+            burst: default_burst(),
+            per_chat_rate: default_per_chat_rate(),
+            per_chat_burst: default_per_chat_burst(),
+            jitter_ms: 0,
+            queue: default_queue(),
+            wait_ms: default_wait(),
+            retries: default_retries(),
+        }
+    }
+}
+
+impl SendConfig {
+    /// The send queue's options.
+    #[must_use]
+    pub fn options(&self) -> crate::adapter::sendq::SendOptions {
+        crate::adapter::sendq::SendOptions {
+            rate: self.rate,
+            burst: self.burst,
+            per_chat_rate: self.per_chat_rate,
+            per_chat_burst: self.per_chat_burst,
+            jitter: Duration::from_millis(self.jitter_ms),
+            capacity: self.queue,
+            max_wait: Duration::from_millis(self.wait_ms),
+            retries: self.retries,
+        }
+    }
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            token: None,
+            owner: None,
+            digest_interval_ms: default_digest_interval(),
+        }
+    }
+}
+
+impl AdminConfig {
+    /// The token, unless it is empty.
+    #[must_use]
+    pub fn token(&self) -> Option<&Secret> {
+        self.token.as_ref().filter(|t| !t.expose().is_empty())
+    }
+
+    /// The address to serve on, if any.
+    pub fn listen_addr(&self, path: &Path) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let Some(listen) = self.listen.as_deref().map(str::trim).filter(|l| !l.is_empty()) else {
+            return Ok(None);
+        };
+        listen.parse().map(Some).map_err(|_| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: format!(
+                "`listen` in [admin] must be an address and port like \"127.0.0.1:9180\", not {listen:?}"
+            ),
+        })
+    }
+}
 
 impl Default for ScriptsConfig {
     fn default() -> Self {
@@ -217,7 +358,7 @@ impl Default for ScriptsConfig {
             dir: default_scripts_dir(),
             hot_reload: true,
             debounce_ms: default_debounce(),
-            queue: default_queue(),
+            queue: default_script_queue(),
             data_dir: default_data_dir(),
             trusted: Vec::new(),
         }
@@ -260,6 +401,7 @@ impl MiraiConfig {
 enum Kind {
     Str,
     Int,
+    Float,
     Bool,
 }
 
@@ -279,7 +421,60 @@ const OVERRIDES: &[(&str, &str, &str, Kind)] = &[
     ("MAHUA_SCRIPT_QUEUE", "scripts", "queue", Kind::Int),
     ("MAHUA_MEMORY_MB", "limits", "memory_mb", Kind::Int),
     ("MAHUA_RUN_TIME_MS", "limits", "run_time_ms", Kind::Int),
+    ("MAHUA_SEND_RATE", "send", "rate", Kind::Float),
+    ("MAHUA_SEND_BURST", "send", "burst", Kind::Int),
+    ("MAHUA_SEND_PER_CHAT_RATE", "send", "per_chat_rate", Kind::Float),
+    ("MAHUA_SEND_PER_CHAT_BURST", "send", "per_chat_burst", Kind::Int),
+    ("MAHUA_SEND_JITTER_MS", "send", "jitter_ms", Kind::Int),
+    ("MAHUA_SEND_QUEUE", "send", "queue", Kind::Int),
+    ("MAHUA_SEND_WAIT_MS", "send", "wait_ms", Kind::Int),
+    ("MAHUA_SEND_RETRIES", "send", "retries", Kind::Int),
+    ("MAHUA_ADMIN_LISTEN", "admin", "listen", Kind::Str),
+    ("MAHUA_ADMIN_TOKEN", "admin", "token", Kind::Str),
+    ("MAHUA_ADMIN_OWNER", "admin", "owner", Kind::Int),
 ];
+
+/// Put the `MAHUA_*` overrides of `only` (every section when empty) into `doc`.
+fn apply_env(
+    doc: &mut toml::Table,
+    path: &Path,
+    env: impl Fn(&str) -> Option<String>,
+    only: &str,
+) -> Result<(), ConfigError> {
+    for &(var, section, key, kind) in OVERRIDES {
+        if !only.is_empty() && section != only {
+            continue;
+        }
+        let Some(raw) = env(var) else { continue };
+        let value = match kind {
+            Kind::Str => toml::Value::String(raw),
+            Kind::Int => raw
+                .trim()
+                .parse()
+                .map(toml::Value::Integer)
+                .map_err(|_| ConfigError::Env { var, value: raw, expected: "an integer" })?,
+            Kind::Float => raw
+                .trim()
+                .parse()
+                .map(toml::Value::Float)
+                .map_err(|_| ConfigError::Env { var, value: raw, expected: "a number" })?,
+            Kind::Bool => raw
+                .trim()
+                .parse()
+                .map(toml::Value::Boolean)
+                .map_err(|_| ConfigError::Env { var, value: raw, expected: "true or false" })?,
+        };
+        let table = doc.entry(section).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(table) = table else {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                message: format!("`{section}` must be a table"),
+            });
+        };
+        table.insert(key.to_owned(), value);
+    }
+    Ok(())
+}
 
 impl Config {
     /// Load `path` (which may be missing) and apply the environment.
@@ -292,6 +487,26 @@ impl Config {
         Self::parse(&text, path, |var| std::env::var(var).ok())
     }
 
+    /// Only the `[admin]` section of `path` (which may be missing), with its overrides: what
+    /// `mahua status` needs, without the server's keys.
+    pub fn load_admin(path: &Path) -> Result<AdminConfig, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+        };
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
+        let mut doc: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        doc.retain(|k, _| k == "admin");
+        apply_env(&mut doc, path, |var| std::env::var(var).ok(), "admin")?;
+        let admin = match doc.remove("admin") {
+            Some(v) => v.try_into().map_err(|e: toml::de::Error| invalid(e.to_string()))?,
+            None => AdminConfig::default(),
+        };
+        Ok(admin)
+    }
+
     /// Parse `text` (read from `path`) with overrides from `env`.
     pub fn parse(
         text: &str,
@@ -301,25 +516,7 @@ impl Config {
         let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
         let mut doc: toml::Table =
             text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-        for &(var, section, key, kind) in OVERRIDES {
-            let Some(raw) = env(var) else { continue };
-            let value =
-                match kind {
-                    Kind::Str => toml::Value::String(raw),
-                    Kind::Int => raw.trim().parse().map(toml::Value::Integer).map_err(|_| {
-                        ConfigError::Env { var, value: raw, expected: "an integer" }
-                    })?,
-                    Kind::Bool => raw.trim().parse().map(toml::Value::Boolean).map_err(|_| {
-                        ConfigError::Env { var, value: raw, expected: "true or false" }
-                    })?,
-                };
-            let table =
-                doc.entry(section).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            let toml::Value::Table(table) = table else {
-                return Err(invalid(format!("`{section}` must be a table")));
-            };
-            table.insert(key.to_owned(), value);
-        }
+        apply_env(&mut doc, path, env, "")?;
         doc.entry("mirai").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         let config: Config = toml::Value::Table(doc)
             .try_into()
@@ -351,6 +548,53 @@ impl Config {
         }
         if self.mirai.poll_interval_ms == 0 {
             return Err(invalid("`poll_interval_ms` in [mirai] must be more than 0".into()));
+        }
+        self.validate_send(path)?;
+        self.validate_admin(path)
+    }
+
+    fn validate_send(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
+        let s = &self.send;
+        for (key, rate) in [("rate", s.rate), ("per_chat_rate", s.per_chat_rate)] {
+            if !rate.is_finite() || rate < 0.0 {
+                return Err(invalid(format!(
+                    "`{key}` in [send] must be messages per second, 0 or more (0 for no limit), not {rate}"
+                )));
+            }
+        }
+        for (key, n) in [("burst", s.burst), ("per_chat_burst", s.per_chat_burst)] {
+            if n == 0 {
+                return Err(invalid(format!("`{key}` in [send] must be 1 or more")));
+            }
+        }
+        if s.queue == 0 || s.wait_ms == 0 {
+            return Err(invalid("`queue` and `wait_ms` in [send] must be more than 0".into()));
+        }
+        if s.retries > 10 {
+            return Err(invalid(format!(
+                "`retries` in [send] must be 10 or less, not {}",
+                s.retries
+            )));
+        }
+        Ok(())
+    }
+
+    fn validate_admin(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
+        let a = &self.admin;
+        if let Some(addr) = a.listen_addr(path)? {
+            if !addr.ip().is_loopback() && a.token().is_none() {
+                return Err(invalid(format!(
+                    "`listen` in [admin] is {addr}, which others can reach: set `token` in [admin] (or MAHUA_ADMIN_TOKEN) too, or listen on 127.0.0.1"
+                )));
+            }
+        }
+        if a.owner.is_some_and(|o| o <= 0) {
+            return Err(invalid("`owner` in [admin] must be a QQ number".into()));
+        }
+        if a.digest_interval_ms < 1000 {
+            return Err(invalid("`digest_interval_ms` in [admin] must be 1000 or more".into()));
         }
         Ok(())
     }
@@ -397,6 +641,28 @@ mod tests {
         assert!(e.contains("verify_key") && e.contains("MAHUA_VERIFY_KEY"), "{e}");
         let e = parse("", &[("MAHUA_QQ", "abc")]).unwrap_err().to_string();
         assert!(e.contains("MAHUA_QQ"), "{e}");
+    }
+
+    #[test]
+    fn send_and_admin_have_careful_defaults_and_checks() {
+        let base = "[mirai]\nverify_key = \"k\"\nqq = 5\n";
+        let c = parse(base, &[]).unwrap();
+        assert!(c.send.rate > 0.0 && c.send.per_chat_rate > 0.0);
+        assert_eq!(c.admin.listen_addr(Path::new("x")).unwrap(), None);
+        let c = parse(base, &[("MAHUA_SEND_RATE", "2.5")]).unwrap();
+        assert!((c.send.rate - 2.5).abs() < f64::EPSILON);
+        let e = parse(&format!("{base}[send]\nrate = -1\n"), &[]).unwrap_err().to_string();
+        assert!(e.contains("`rate` in [send]") && e.contains("mahua.toml"), "{e}");
+        let e = parse(&format!("{base}[send]\nburst = 0\n"), &[]).unwrap_err().to_string();
+        assert!(e.contains("`burst`"), "{e}");
+        let open = format!("{base}[admin]\nlisten = \"0.0.0.0:9180\"\n");
+        let e = parse(&open, &[]).unwrap_err().to_string();
+        assert!(e.contains("token") && e.contains("[admin]") && e.contains("mahua.toml"), "{e}");
+        assert!(parse(&open, &[("MAHUA_ADMIN_TOKEN", "t")]).is_ok());
+        let e = parse(&format!("{base}[admin]\nlisten = \"nope\"\n"), &[]).unwrap_err();
+        assert!(e.to_string().contains("`listen`"), "{e}");
+        let c = parse(&format!("{base}[admin]\ntoken = \"hunter3\"\n"), &[]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter3"));
     }
 
     #[test]

@@ -33,6 +33,21 @@ enum Command {
         #[arg(default_value = "scripts")]
         dir: PathBuf,
     },
+    /// Print what a running bot is doing: its connection, send queue and scripts.
+    Status {
+        /// The configuration file; `listen` and `token` of [admin] say where to ask.
+        #[arg(long, default_value = "mahua.toml")]
+        config: PathBuf,
+        /// The admin endpoint, e.g. http://127.0.0.1:9180 (instead of the configuration's).
+        #[arg(long)]
+        url: Option<String>,
+        /// The admin token (instead of the configuration's or MAHUA_ADMIN_TOKEN).
+        #[arg(long)]
+        token: Option<String>,
+        /// Print the JSON as served instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a mirai-api-http 2.x simulator for any client to try.
     Sim {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -71,6 +86,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Run { config }) => runtime.block_on(mahua::cli::run(&config)),
         Some(Command::Check { dir }) => runtime.block_on(mahua::cli::check(&dir)),
+        Some(Command::Status { config, url, token, json }) => {
+            runtime.block_on(mahua::cli::status(&config, url, token, json))
+        }
         Some(Command::Sandbox { dir }) => runtime.block_on(mahua::cli::sandbox(&dir)),
         Some(Command::Sim { port, verify_key, qq, v1 }) => {
             runtime.block_on(mahua::cli::sim(port, verify_key, qq, v1))

@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 fn about() -> Call {
-    Call { command: "about".into(), sub_command: None, content: json!({}) }
+    Call::new("about", None, json!({}))
 }
 
 #[tokio::test]
@@ -126,5 +126,5 @@ async fn a_forgotten_session_is_renewed_and_the_call_goes_through() {
 
 /// A call that needs a session (`about` does not).
 fn about_with_session() -> Call {
-    Call { command: "friendList".into(), sub_command: None, content: json!({}) }
+    Call::new("friendList", None, json!({}))
 }

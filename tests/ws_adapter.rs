@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
 fn about() -> Call {
-    Call { command: "about".into(), sub_command: None, content: json!({}) }
+    Call::new("about", None, json!({}))
 }
 
 #[tokio::test]

@@ -302,6 +302,8 @@ impl Inner {
         let resp = builder.send().await.map_err(|e| {
             if e.is_timeout() {
                 CallError::Timeout { command: command.to_owned(), after: self.opts.call_timeout }
+            } else if e.is_connect() {
+                CallError::Unreachable { command: command.to_owned(), reason: e.to_string() }
             } else {
                 transport(command, e)
             }
@@ -371,11 +373,7 @@ impl Inner {
 
 /// Poll `fetchMessage` until shut down; back off while the server is away.
 async fn poll(inner: Arc<Inner>) {
-    let fetch = Call {
-        command: "fetchMessage".into(),
-        sub_command: None,
-        content: json!({ "count": inner.opts.poll_count }),
-    };
+    let fetch = Call::new("fetchMessage", None, json!({ "count": inner.opts.poll_count }));
     let mut down_since: Option<Instant> = None;
     let mut attempt = 0u32;
     let mut full_polls = 0u32;
@@ -510,14 +508,10 @@ mod tests {
 
     #[test]
     fn one_x_requests_and_answers_are_translated() {
-        let recall = Call {
-            command: "recall".into(),
-            sub_command: None,
-            content: json!({"messageId": 5, "target": 9}),
-        };
+        let recall = Call::new("recall", None, json!({"messageId": 5, "target": 9}));
         let r = request_for(&recall, ProtocolVersion::V1).unwrap();
         assert_eq!(r.content, json!({"target": 5}));
-        let anno = Call { command: "anno_list".into(), sub_command: None, content: json!({}) };
+        let anno = Call::new("anno_list", None, json!({}));
         assert!(request_for(&anno, ProtocolVersion::V1).is_err());
         assert_eq!(
             normalize_v1("friendList", json!([1])),

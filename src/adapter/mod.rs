@@ -2,10 +2,12 @@
 
 pub mod http;
 pub mod multipart;
+pub mod sendq;
 pub mod ws;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -24,6 +26,21 @@ pub struct Call {
     pub sub_command: Option<String>,
     /// The content object.
     pub content: Value,
+    /// The script that made the call, for fair queuing and metrics; `None` for mahua itself.
+    pub origin: Option<Arc<str>>,
+}
+
+impl Call {
+    /// A call made by mahua itself, not by a script.
+    #[must_use]
+    pub fn new(command: impl Into<String>, sub_command: Option<&str>, content: Value) -> Self {
+        Self {
+            command: command.into(),
+            sub_command: sub_command.map(str::to_owned),
+            content,
+            origin: None,
+        }
+    }
 }
 
 /// A multipart upload: `uploadImage`, `uploadVoice`, `uploadShortVideo`, `file_upload`.
@@ -113,6 +130,30 @@ pub enum CallError {
         /// The command.
         command: String,
     },
+    /// The server could not be reached: the request never left.
+    #[error("{command}: cannot reach the server: {reason}")]
+    Unreachable {
+        /// The command.
+        command: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// The send queue is full: too many messages wait for their turn.
+    #[error("{command}: the send queue is full ({waiting} messages waiting); the bot is sending faster than its rate limits allow")]
+    QueueFull {
+        /// The command.
+        command: String,
+        /// How many sends were waiting.
+        waiting: usize,
+    },
+    /// The send waited for its turn longer than it may.
+    #[error("{command}: waited {after:?} in the send queue without its turn; the bot is sending faster than its rate limits allow")]
+    QueueTimeout {
+        /// The command.
+        command: String,
+        /// How long it waited.
+        after: Duration,
+    },
     /// The request could not be sent or its answer read.
     #[error("{command}: {reason}")]
     Transport {
@@ -139,6 +180,9 @@ impl CallError {
             Self::Timeout { command, .. }
             | Self::Disconnected { command }
             | Self::NotConnected { command }
+            | Self::Unreachable { command, .. }
+            | Self::QueueFull { command, .. }
+            | Self::QueueTimeout { command, .. }
             | Self::Transport { command, .. }
             | Self::Unsupported { command, .. } => command,
         }

@@ -13,10 +13,13 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::adapter::http::{HttpAdapter, HttpOptions};
+use crate::adapter::sendq::SendQueue;
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::{Adapter, LinkEvent};
-use crate::config::{AdapterKind, Config, ProtocolVersion};
+use crate::admin;
+use crate::config::{AdapterKind, Config, ProtocolVersion, Secret};
 use crate::host::{self, HostOptions, RunningHost};
+use crate::metrics::Metrics;
 use crate::sim::SimConfig;
 
 /// Resolve when Ctrl-C or SIGTERM arrives.
@@ -73,15 +76,58 @@ pub async fn connect(
 /// `mahua run`: connect with the configuration in `path` and run the scripts until stopped.
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(path)?;
-    let (adapter, link) = connect(&cfg, path).await?;
-    let (host, ready) = RunningHost::spawn(cfg.host_options(), adapter.clone(), link);
+    let metrics = Metrics::new();
+    let admin = match cfg.admin.listen_addr(path)? {
+        Some(addr) => Some(admin::serve(addr, cfg.admin.token().cloned(), metrics.clone()).await?),
+        None => None,
+    };
+    let (raw, link) = connect(&cfg, path).await?;
+    let adapter: Arc<dyn Adapter> = SendQueue::new(raw, cfg.send.options(), metrics.clone());
+    let digest = cfg.admin.owner.map(|owner| {
+        let every = Duration::from_millis(cfg.admin.digest_interval_ms);
+        admin::digest::spawn(owner, every, metrics.clone(), adapter.clone())
+    });
+    let mut opts = cfg.host_options();
+    opts.metrics = metrics;
+    let (host, ready) = RunningHost::spawn(opts, adapter.clone(), link);
     if let Ok(names) = ready.await {
         tracing::info!("running {} script(s): {}", names.len(), names.join(", "));
     }
     shutdown_signal().await;
     tracing::info!("stopping");
     host.stop().await;
+    if let Some(d) = digest {
+        d.abort();
+    }
+    drop(admin);
     adapter.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mahua status`: print the status of the bot running with the configuration in `path`,
+/// or of the admin endpoint at `url`.
+pub async fn status(
+    path: &Path,
+    url: Option<String>,
+    token: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let admin = Config::load_admin(path)?;
+    let base = match (url, admin.listen) {
+        (Some(u), _) | (None, Some(u)) => u,
+        (None, None) => bail!(
+            "no admin endpoint: set `listen` in [admin] of {} (and run the bot with it), or pass --url",
+            path.display()
+        ),
+    };
+    let token = token.map(Secret::new).or(admin.token);
+    let url = admin::status::status_url(&base);
+    let snapshot = admin::status::fetch(&url, token.as_ref()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&snapshot)?);
+    } else {
+        print!("{}", admin::status::table(&snapshot));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@ use rustyline::ExternalPrinter as _;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::adapter::sendq::{SendOptions, SendQueue};
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::Secret;
@@ -248,7 +249,9 @@ pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
     let cfg = sim.config().clone();
     let opts = WsOptions::new(sim.ws_url(), Secret::new(cfg.verify_key.clone()), cfg.qq);
     let (adapter, link) = WsAdapter::connect(opts).await?;
-    let dyn_adapter: Arc<dyn Adapter> = adapter.clone();
+    // The same limits as a real bot, so a script that floods shows it here first.
+    let dyn_adapter: Arc<dyn Adapter> =
+        SendQueue::new(adapter.clone(), SendOptions::default(), scripts.metrics.clone());
     let dir = scripts.scripts_dir.clone();
     let (host, ready) = RunningHost::spawn(scripts, dyn_adapter, link);
     let names = ready.await.unwrap_or_default();

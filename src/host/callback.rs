@@ -8,6 +8,8 @@ use mlua::{Function, IntoLuaMulti, Lua, MultiValue};
 
 use super::limits::Watchdog;
 use super::tasks::Tasks;
+use crate::metrics::ScriptMetrics;
+use std::time::Instant;
 
 /// The state's watchdog, if it has one.
 fn watchdog(lua: &Lua) -> Option<Watchdog> {
@@ -39,6 +41,20 @@ pub fn report(script: &str, what: &str, result: mlua::Result<MultiValue>) {
     }
 }
 
+/// Count a finished callback, then log its error if it raised one.
+fn finish(
+    metrics: Option<&ScriptMetrics>,
+    started: Instant,
+    script: &str,
+    what: &str,
+    result: mlua::Result<MultiValue>,
+) {
+    if let Some(m) = metrics {
+        m.callback_done(started, result.as_ref().err());
+    }
+    report(script, what, result);
+}
+
 /// Start `func(args)` as a coroutine of `script`: it runs now until it first
 /// waits, so callbacks start in the order their events came, then goes on as
 /// one of the script's tasks.
@@ -56,11 +72,15 @@ pub async fn start(
         (Ok(f), None) => Box::pin(Watchdog::unwatched().watch(f)),
         (Err(e), _) => return report(&script, &what, Err(e)),
     };
+    let (metrics, started) =
+        (crate::lua::context(lua).ok().map(|c| c.metrics.clone()), Instant::now());
     let first = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
     match first {
-        Poll::Ready(result) => report(&script, &what, result),
+        Poll::Ready(result) => finish(metrics.as_deref(), started, &script, &what, result),
         Poll::Pending => {
-            tasks.spawn(async move { report(&script, &what, fut.await) });
+            tasks.spawn(async move {
+                finish(metrics.as_deref(), started, &script, &what, fut.await);
+            });
         }
     }
 }

@@ -22,6 +22,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::adapter::{Adapter, LinkEvent, Offline};
+use crate::metrics::Metrics;
 use limits::Limits;
 use script::{hash_source, script_name, Delivery, LoadError, ScriptHandle, Shared};
 use targets::TargetCache;
@@ -45,6 +46,8 @@ pub struct HostOptions {
     pub unload_grace: Duration,
     /// How many events may wait for one script before new ones are dropped for it.
     pub queue_capacity: usize,
+    /// Where the scripts' and the connection's counters go.
+    pub metrics: Arc<Metrics>,
 }
 
 impl HostOptions {
@@ -60,6 +63,7 @@ impl HostOptions {
             debounce: Duration::from_millis(50),
             unload_grace: Duration::from_secs(5),
             queue_capacity: queue::DEFAULT_CAPACITY,
+            metrics: Metrics::new(),
         }
     }
 
@@ -73,6 +77,7 @@ impl HostOptions {
             limits: self.limits,
             queue_capacity: self.queue_capacity,
             interest_changes: Arc::default(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -226,6 +231,7 @@ impl Host {
                 self.routes.clear();
                 if let Some(old) = replaced {
                     self.retire(old);
+                    self.shared.metrics.script(name).reloaded();
                     tracing::info!(script = name, "reloaded in {ms:.1} ms");
                     self.report(HostEvent::Reloaded(name.to_owned()));
                 } else {
@@ -234,6 +240,7 @@ impl Host {
                 }
             }
             Outcome::Failed(e) if self.scripts.contains_key(name) => {
+                self.shared.metrics.script(name).load_failed(e.to_string());
                 tracing::error!(
                     script = name,
                     "new version refused, the running version stays: {e}"
@@ -241,6 +248,7 @@ impl Host {
                 self.report(HostEvent::Refused(name.to_owned()));
             }
             Outcome::Failed(e) => {
+                self.shared.metrics.script(name).load_failed(e.to_string());
                 tracing::error!(script = name, "failed to load: {e}");
                 self.report(HostEvent::Failed(name.to_owned()));
             }
@@ -325,6 +333,7 @@ impl Host {
 
     /// Hand one thing from the link to the scripts.
     pub fn dispatch(&mut self, ev: LinkEvent) {
+        self.shared.metrics.link.on_link(&ev);
         match ev {
             LinkEvent::Event(ev) => {
                 if let (Some(id), Some(conv)) = (ev.message_id(), ev.conversation()) {

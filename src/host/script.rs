@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,13 +13,14 @@ use tokio::task::JoinHandle;
 
 use super::callback;
 use super::limits::{Limits, Watchdog};
-use super::queue::{QueueStats, ScriptQueue};
+use super::queue::{self, ScriptQueue};
 use super::sandbox::{Deps, Sandbox};
 use super::subscriptions::{Interest, Subscriptions};
 use super::targets::TargetCache;
 use super::tasks::Tasks;
 use crate::adapter::Adapter;
 use crate::lua::{self, convert, stdlib, Context};
+use crate::metrics::{Metrics, ScriptMetrics};
 use crate::protocol::Event;
 
 /// Why a script could not be loaded.
@@ -96,7 +97,9 @@ impl ScriptHandle {
     /// Start a thread for `path` and load it there; an error if it does not load.
     pub async fn start(path: &Path, shared: &Shared) -> Result<Self, LoadError> {
         let name = script_name(path);
-        let (queue, rx, stats) = ScriptQueue::new(Arc::from(name.as_str()), shared.queue_capacity);
+        let metrics = shared.metrics.script(&name);
+        let (queue, rx, depth) =
+            ScriptQueue::new(Arc::from(name.as_str()), shared.queue_capacity, metrics);
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stop, stop_rx) = oneshot::channel::<Duration>();
         let (done_tx, done) = oneshot::channel();
@@ -111,7 +114,7 @@ impl ScriptHandle {
             .spawn(move || {
                 let local = tokio::task::LocalSet::new();
                 local.block_on(&rt, async move {
-                    match Script::load(&p, &sh, rx, stats).await {
+                    match Script::load(&p, &sh, rx, depth).await {
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
                         }
@@ -191,6 +194,8 @@ pub struct Shared {
     pub queue_capacity: usize,
     /// Bumped whenever a script's interest changes, so the host re-routes.
     pub interest_changes: Arc<AtomicU64>,
+    /// Where the scripts' counters go.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Shared {
@@ -234,7 +239,7 @@ impl Script {
         path: &Path,
         shared: &Shared,
         rx: mpsc::UnboundedReceiver<Delivery>,
-        stats: Arc<QueueStats>,
+        depth: Arc<AtomicUsize>,
     ) -> Result<Self, LoadError> {
         let source = tokio::fs::read(path)
             .await
@@ -247,6 +252,8 @@ impl Script {
         let tasks = Rc::new(Tasks::default());
         let ctx = Context {
             name: name.clone(),
+            origin: Arc::from(&*name),
+            metrics: shared.metrics.script(&name),
             adapter: shared.adapter.clone(),
             targets: shared.targets.clone(),
             subs: subs.clone(),
@@ -271,12 +278,13 @@ impl Script {
             return Err(lua_error(path, &e));
         }
         let runner = tokio::task::spawn_local(run(
+            shared.metrics.script(&name),
             lua.weak(),
             name.clone(),
             subs.clone(),
             tasks.clone(),
             rx,
-            stats,
+            depth,
         ));
         let source_hash = hash_source(&source);
         Ok(Self { name, deps, source_hash, lua, subs, tasks, runner })
@@ -316,20 +324,22 @@ impl Script {
 
 /// The script's task: hand each delivery to its waiters and handlers, in order.
 async fn run(
+    metrics: Arc<ScriptMetrics>,
     weak: mlua::WeakLua,
     name: Rc<str>,
     subs: Rc<RefCell<Subscriptions>>,
     tasks: Rc<Tasks>,
     mut rx: mpsc::UnboundedReceiver<Delivery>,
-    stats: Arc<QueueStats>,
+    depth: Arc<AtomicUsize>,
 ) {
     while let Some(d) = rx.recv().await {
+        metrics.taken(matches!(d, Delivery::Event(_)));
         let Some(lua) = weak.try_upgrade() else {
             return;
         };
         match d {
             Delivery::Event(ev) => {
-                stats.taken();
+                queue::taken(&depth);
                 deliver_event(&lua, &name, &subs, &tasks, &ev).await;
             }
             Delivery::Lifecycle(what, arg) => {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::adapter::{Call, FilePart, Upload};
 use crate::host::sandbox::data_path;
+use crate::metrics;
 use crate::protocol::chain;
 use crate::protocol::commands::{
     self, Command, Default as ArgDefault, Encoding, Fill, LuaArg, LuaCall, Need, Reply, ValueType,
@@ -305,10 +306,16 @@ async fn perform(
     reply: Option<Reply>,
     label: String,
     place: Option<String>,
+    slot: usize,
 ) -> mlua::Result<(bool, Value)> {
-    let adapter = context(&lua)?.adapter.clone();
+    let (adapter, origin) = {
+        let ctx = context(&lua)?;
+        ctx.metrics.api_call(slot);
+        (ctx.adapter.clone(), ctx.origin.clone())
+    };
     let (conversation, sent) = match request {
-        Request::Call(call) => {
+        Request::Call(mut call) => {
+            call.origin = Some(origin);
             (call.content.as_object().and_then(send_conversation), adapter.call(call))
         }
         Request::Upload(upload) => (None, adapter.upload(upload)),
@@ -360,6 +367,7 @@ fn command_function(
     cmd: &'static Command,
     call: &'static LuaCall,
 ) -> mlua::Result<Function> {
+    let slot = metrics::command_slot(Some(cmd));
     lua.create_async_function(move |lua, args: MultiValue| {
         let built = build(&lua, cmd, call, &args);
         let place = caller_place(&lua);
@@ -372,13 +380,9 @@ fn command_function(
                     files,
                 })
             } else {
-                Request::Call(Call {
-                    command: cmd.name.to_owned(),
-                    sub_command: cmd.sub.map(str::to_owned),
-                    content: Json::Object(content),
-                })
+                Request::Call(Call::new(cmd.name, cmd.sub, Json::Object(content)))
             };
-            perform(lua, request, Some(cmd.reply), call.name.to_owned(), place).await
+            perform(lua, request, Some(cmd.reply), call.name.to_owned(), place, slot).await
         }
     })
 }
@@ -406,10 +410,11 @@ fn generic_function(lua: &Lua) -> mlua::Result<Function> {
             let place = caller_place(&lua);
             async move {
                 let content = built?;
-                let reply = commands::find(&command, sub.as_deref()).map(|c| c.reply);
+                let found = commands::find(&command, sub.as_deref());
+                let (reply, slot) = (found.map(|c| c.reply), metrics::command_slot(found));
                 let label = command.clone();
-                let call = Call { command, sub_command: sub, content: Json::Object(content) };
-                perform(lua, Request::Call(call), reply, label, place).await
+                let call = Call::new(command, sub.as_deref(), Json::Object(content));
+                perform(lua, Request::Call(call), reply, label, place, slot).await
             }
         },
     )

@@ -20,11 +20,16 @@ use crate::adapter::Adapter;
 use crate::host::subscriptions::Subscriptions;
 use crate::host::targets::TargetCache;
 use crate::host::tasks::Tasks;
+use crate::metrics::ScriptMetrics;
 
 /// What a script's Lua functions reach on the Rust side (the state's app data).
 pub struct Context {
     /// The script's file name, for logs and errors.
     pub name: Rc<str>,
+    /// The same name, for calls that leave the script's thread.
+    pub origin: Arc<str>,
+    /// The script's counters.
+    pub metrics: Arc<ScriptMetrics>,
     /// The link to the server.
     pub adapter: Arc<dyn Adapter>,
     /// Conversations of recently seen message ids, shared by all scripts.

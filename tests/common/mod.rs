@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mahua::adapter::http::{HttpAdapter, HttpOptions};
+use mahua::adapter::sendq::{SendOptions, SendQueue};
 use mahua::adapter::ws::{WsAdapter, WsOptions};
 use mahua::adapter::{Adapter, LinkEvent};
 use mahua::config::Secret;
 use mahua::host::{HostEvent, HostOptions, RunningHost};
+use mahua::metrics::Metrics;
 use mahua::sim::{Sim, SimConfig};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -65,7 +67,10 @@ pub async fn connect(t: Transport, sim: &Sim) -> (Arc<dyn Adapter>, mpsc::Receiv
 /// A running bot with its simulator.
 pub struct Bot {
     pub sim: Sim,
+    /// The send queue in front of the link, as the scripts see it.
     pub adapter: Arc<dyn Adapter>,
+    /// The bot's counters.
+    pub metrics: Arc<Metrics>,
     host: Option<RunningHost>,
     pub dir: tempfile::TempDir,
     pub scripts: Vec<String>,
@@ -93,22 +98,49 @@ pub async fn start_on(t: Transport, scripts: &[(&str, &str)]) -> Bot {
 }
 
 /// As `start_on`, with a simulator configuration and host options changed by `tune`.
+///
+/// Sends pass a send queue without rate limits, so tests that report a lot stay quick.
 pub async fn start_custom(
     t: Transport,
     cfg: SimConfig,
     scripts: &[(&str, &str)],
     tune: impl FnOnce(&mut HostOptions),
 ) -> Bot {
+    start_limited(t, cfg, scripts, tune, SendOptions::unlimited()).await
+}
+
+/// As `start_custom`, with the send queue's limits given.
+pub async fn start_limited(
+    t: Transport,
+    cfg: SimConfig,
+    scripts: &[(&str, &str)],
+    tune: impl FnOnce(&mut HostOptions),
+    send: SendOptions,
+) -> Bot {
+    start_wrapped(t, cfg, scripts, tune, send, |a| a).await
+}
+
+/// As `start_limited`, with the link wrapped by `wrap` before the send queue.
+pub async fn start_wrapped(
+    t: Transport,
+    cfg: SimConfig,
+    scripts: &[(&str, &str)],
+    tune: impl FnOnce(&mut HostOptions),
+    send: SendOptions,
+    wrap: impl FnOnce(Arc<dyn Adapter>) -> Arc<dyn Adapter>,
+) -> Bot {
     let sim = Sim::start(cfg).await.expect("sim starts");
     sim.world(|w| w.add_friend(REPORTER, "reporter"));
     let dir = script_dir(scripts);
-    let (adapter, link) = connect(t, &sim).await;
+    let (raw, link) = connect(t, &sim).await;
     let mut opts = HostOptions::new(dir.path());
     opts.data_dir = dir.path().join("data");
     tune(&mut opts);
+    let metrics = opts.metrics.clone();
+    let adapter: Arc<dyn Adapter> = SendQueue::new(wrap(raw), send, metrics.clone());
     let (host, ready) = RunningHost::spawn(opts, adapter.clone(), link);
     let scripts = ready.await.expect("host ready");
-    Bot { sim, adapter, host: Some(host), dir, scripts, host_log: Vec::new() }
+    Bot { sim, adapter, metrics, host: Some(host), dir, scripts, host_log: Vec::new() }
 }
 
 impl Bot {
@@ -174,6 +206,15 @@ impl Bot {
             h.stop().await;
         }
         self.adapter.shutdown().await;
+    }
+}
+
+/// Wait until `cond` holds, checking every few milliseconds, for at most `WITHIN`.
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
