@@ -534,17 +534,20 @@ impl SendQueue {
             shared.metrics.link.send_granted(Duration::ZERO);
         }
         let mut attempt = 0;
+        let mut call = call;
         loop {
-            let again = (attempt < shared.opts.retries).then(|| call.clone());
-            let result = inner.call(call.clone()).await;
+            // A copy is kept only while a retry may still need it.
+            let spare = (attempt < shared.opts.retries).then(|| call.clone());
+            let result = inner.call(call).await;
             shared.metrics.link.request(result.is_ok());
-            match again {
+            match spare {
                 Some(next) if retryable(&result) => {
                     shared.metrics.link.send_retried();
                     let delay = backoff(attempt, Duration::from_secs(5));
                     tracing::warn!(command = %next.command, attempt = attempt + 1, ?delay, "send failed for a passing reason; trying again");
                     attempt += 1;
                     tokio::time::sleep(delay).await;
+                    call = next;
                 }
                 _ => return result,
             }
