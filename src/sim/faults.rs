@@ -148,14 +148,22 @@ impl Sim {
         self.inner.sessions().tell_sockets(&Outbound::Abort);
     }
 
-    /// Forget every session, as if each had expired: sockets cut, unread queues gone.
+    /// Forget every session, as if each had expired: sockets cut, unread queues gone (their
+    /// events count as undelivered).
     pub fn forget_sessions(&self) {
-        self.inner.sessions().forget_all();
+        let dropped = {
+            let mut sessions = self.inner.sessions();
+            let dropped = sessions.queued();
+            sessions.forget_all();
+            dropped
+        };
+        self.inner.lost(dropped as u64);
         self.inner.bump();
     }
 
-    /// The server process stops: it closes its sockets, forgets every session and unread
-    /// queue, and refuses connections until [`Sim::come_up`]. The world is kept.
+    /// The server process stops: it closes its sockets (after the frames already queued for
+    /// them), forgets every session and unread queue, and refuses connections until
+    /// [`Sim::come_up`]. The world is kept. Events left in unread queues count as undelivered.
     pub async fn go_down(&self) {
         self.inner.faults().down = true;
         self.forget_gracefully();
@@ -168,9 +176,14 @@ impl Sim {
 
     /// Close every socket after what is queued for it, and start a fresh session table.
     fn forget_gracefully(&self) {
-        let mut sessions = self.inner.sessions();
-        sessions.close_all();
-        *sessions = Inner::fresh_sessions(&self.inner.cfg);
+        let dropped = {
+            let mut sessions = self.inner.sessions();
+            let dropped = sessions.queued();
+            sessions.close_all();
+            *sessions = Inner::fresh_sessions(&self.inner.cfg);
+            dropped
+        };
+        self.inner.lost(dropped as u64);
     }
 
     /// The server starts again on the same address, with no sessions.
@@ -196,10 +209,17 @@ impl Sim {
     }
 
     /// How many pushed events reached no client: no bound session wanted them, their
-    /// socket was gone before they could be written, or an unread queue was full.
+    /// socket was gone before they could be written, an unread queue was full, or the
+    /// queue holding them was forgotten.
     #[must_use]
     pub fn undelivered(&self) -> u64 {
         self.inner.undelivered.load(Ordering::Relaxed)
+    }
+
+    /// How many sessions are bound to the bot (and so get events).
+    #[must_use]
+    pub fn bound_sessions(&self) -> usize {
+        self.inner.sessions().bound_count()
     }
 
     /// How many events wait in unread queues.

@@ -133,6 +133,12 @@ impl Sessions {
         self.map.len()
     }
 
+    /// How many sessions are bound to a bot.
+    #[must_use]
+    pub fn bound_count(&self) -> usize {
+        self.map.values().filter(|s| s.bot.is_some()).count()
+    }
+
     /// How many sockets are attached.
     #[must_use]
     pub fn socket_count(&self) -> usize {
