@@ -162,7 +162,14 @@ async fn restarts_give_new_sessions(t: Transport) {
             .collect()
     };
     for round in 1..=2 {
-        bot.sim.restart().await.expect("restarts");
+        if round == 1 {
+            bot.sim.restart().await.expect("restarts");
+        } else {
+            // The same through the control API.
+            let url = format!("{}/_sim/fault", bot.sim.http_url());
+            let posted = reqwest::Client::new().post(url).json(&json!({"fault": "restart"}));
+            assert!(posted.send().await.expect("posted").status().is_success());
+        }
         wait_count(&bot, "connect again", round).await;
         ping(&bot, &format!("after restart {round}")).await;
     }
@@ -205,6 +212,19 @@ async fn the_simulator_closes_with_the_code_it_is_given() {
     let (mut ws, _) = Ws::bound(&sim, "/all").await;
     sim.drop_connections();
     assert_eq!(ws.next().await, Got::Closed(None), "cut without a close frame");
+    // The same through the control API.
+    let (mut ws, _) = Ws::bound(&sim, "/all").await;
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/_sim/fault", sim.http_url()))
+        .json(&json!({"fault": "close", "code": 4100, "reason": "from the control API"}))
+        .send()
+        .await
+        .expect("posted")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(ws.next().await, Got::Closed(Some(4100)));
     sim.shutdown().await;
 }
 

@@ -3,7 +3,8 @@
 //! It serves the `ws` adapter (`/all`, `/message`, `/event`), the `http`
 //! adapter (every command at its path, the unread queue, multipart uploads)
 //! and a small control API (`POST /_sim/event`, `GET /_sim/sent`,
-//! `GET /_sim/received`) on one port. Commands act on a [`World`] and answer
+//! `GET /_sim/received`, `POST /_sim/fault`) on one port. It can be told to
+//! misbehave (see the `faults` module): restart, drop links, stall, reorder. Commands act on a [`World`] and answer
 //! with the real server's shapes and status codes.
 //!
 //! With [`SimProtocol::V1`] the http routes speak the older 1.x dialect instead
@@ -729,7 +730,7 @@ pub async fn serve(cfg: SimConfig, port: u16) -> anyhow::Result<()> {
         }
     }
     println!(
-        "  control: POST {0}/_sim/event (push an event), GET {0}/_sim/sent (messages the bot sent)",
+        "  control: POST {0}/_sim/event (push an event), GET {0}/_sim/sent (messages the bot sent), POST {0}/_sim/fault (e.g. {{\"fault\":\"restart\"}})",
         sim.http_url()
     );
     tokio::signal::ctrl_c().await?;
