@@ -1,7 +1,7 @@
 //! The HTTP polling adapter: a session by verify and bind, events by `fetchMessage`,
 //! every command at its path. Speaks 2.x, and the 1.x dialect when asked.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use super::{
 };
 use crate::config::{ProtocolVersion, Secret};
 use crate::protocol::commands::{self, Encoding, HttpMethod};
-use crate::protocol::v1;
+use crate::protocol::{frame, v1};
 use crate::protocol::{Event, StatusCode};
 
 /// How to reach and poll the server.
@@ -74,6 +74,10 @@ struct Inner {
     events: mpsc::Sender<LinkEvent>,
     closed: AtomicBool,
     stop: Notify,
+    /// Since when the link is down, `None` while it is up; held while the news is sent.
+    down_since: tokio::sync::Mutex<Option<Instant>>,
+    /// Answers and queued items from the server that were unreadable or made no sense.
+    rejected: AtomicU64,
 }
 
 /// An HTTP polling link to a mirai-api-http server.
@@ -111,6 +115,8 @@ impl HttpAdapter {
             events,
             closed: AtomicBool::new(false),
             stop: Notify::new(),
+            down_since: tokio::sync::Mutex::new(None),
+            rejected: AtomicU64::new(0),
         });
         let _ = inner.events.send(LinkEvent::Connected { gap: None }).await;
         tokio::spawn(poll(inner.clone()));
@@ -303,7 +309,7 @@ impl Inner {
             if e.is_timeout() {
                 CallError::Timeout { command: command.to_owned(), after: self.opts.call_timeout }
             } else if e.is_connect() {
-                CallError::Unreachable { command: command.to_owned(), reason: e.to_string() }
+                CallError::Offline { command: command.to_owned(), after: Duration::ZERO }
             } else {
                 transport(command, e)
             }
@@ -320,25 +326,39 @@ impl Inner {
         Ok(if v1 { normalize_v1(command, body) } else { body })
     }
 
+    /// The link went down: tell the scripts, unless they know already.
+    async fn link_down(&self, reason: String) {
+        let mut since = self.down_since.lock().await;
+        if since.is_none() {
+            *since = Some(Instant::now());
+            tracing::warn!(%reason, "lost the server; retrying");
+            let _ = self.events.send(LinkEvent::Disconnected { reason }).await;
+        }
+    }
+
+    /// The link is up again: tell the scripts how long it was down, if it was.
+    async fn link_up(&self) {
+        let mut since = self.down_since.lock().await;
+        if let Some(t) = since.take() {
+            tracing::info!(after = ?t.elapsed(), "the server is back");
+            let _ = self.events.send(LinkEvent::Connected { gap: Some(t.elapsed()) }).await;
+        }
+    }
+
     /// Open a new session after the server forgot `old`; the scripts see a disconnect and a connect.
     async fn renew(&self, old: &str) -> bool {
         let _guard = self.renewing.lock().await;
         if self.session_key() != old {
             return true;
         }
-        let started = Instant::now();
-        let _ = self
-            .events
-            .send(LinkEvent::Disconnected { reason: "the server forgot the session".into() })
-            .await;
+        self.link_down("the server forgot the session".into()).await;
         match open_session(&self.client, &self.base, &self.opts).await {
             Ok(key) => {
                 tracing::info!(session = %key, "opened a new session");
                 if let Ok(mut s) = self.session.write() {
                     *s = key;
                 }
-                let _ =
-                    self.events.send(LinkEvent::Connected { gap: Some(started.elapsed()) }).await;
+                self.link_up().await;
                 true
             }
             Err(e) => {
@@ -348,19 +368,58 @@ impl Inner {
         }
     }
 
+    /// Send a request, waiting up to the call timeout while the server cannot be reached.
+    async fn send_patiently(
+        &self,
+        command: &str,
+        req: &Request,
+        session: &str,
+        patient: bool,
+    ) -> Result<Value, CallError> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            match self.send(command, req, session).await {
+                Err(CallError::Offline { command, .. }) => {
+                    let waited = started.elapsed();
+                    let left = self.opts.call_timeout.saturating_sub(waited);
+                    if !patient || left.is_zero() || self.closed.load(Ordering::Acquire) {
+                        return Err(CallError::Offline { command, after: waited });
+                    }
+                    let pause = backoff(attempt, Duration::from_secs(1)).min(left);
+                    attempt += 1;
+                    if !self.sleep_or_stop(pause).await {
+                        return Err(CallError::NotConnected { command });
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Send a call; an expired session is renewed and the call tried once more.
-    async fn call(&self, call: &Call) -> Result<Value, CallError> {
+    ///
+    /// A `patient` call waits up to the call timeout for an unreachable server.
+    async fn call(&self, call: &Call, patient: bool) -> Result<Value, CallError> {
         let req = request_for(call, self.opts.protocol)?;
         let session = self.session_key();
-        let body = self.send(&call.command, &req, &session).await?;
+        let body = self.send_patiently(&call.command, &req, &session, patient).await?;
         let expired = matches!(
             body.get("code").and_then(Value::as_i64).map(StatusCode::from_code),
             Some(StatusCode::SessionInvalid | StatusCode::SessionNotVerified)
         );
         if expired && self.renew(&session).await {
-            return self.send(&call.command, &req, &self.session_key()).await;
+            return self.send_patiently(&call.command, &req, &self.session_key(), patient).await;
         }
         Ok(body)
+    }
+
+    /// Count and log an answer or queued item that makes no sense.
+    fn reject(&self, what: &dyn std::fmt::Display, item: &Value) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        let text = item.to_string();
+        let item = frame::excerpt(&text, 200);
+        tracing::warn!(%item, "ignored an answer from the server: {what}");
     }
 
     async fn sleep_or_stop(&self, d: Duration) -> bool {
@@ -374,30 +433,36 @@ impl Inner {
 /// Poll `fetchMessage` until shut down; back off while the server is away.
 async fn poll(inner: Arc<Inner>) {
     let fetch = Call::new("fetchMessage", None, json!({ "count": inner.opts.poll_count }));
-    let mut down_since: Option<Instant> = None;
     let mut attempt = 0u32;
     let mut full_polls = 0u32;
     while !inner.closed.load(Ordering::Acquire) {
-        let result = inner.call(&fetch).await;
+        let result = inner.call(&fetch, false).await;
         let events = match result {
-            Ok(body) => match body.get("data") {
-                Some(Value::Array(items)) => Ok(items.clone()),
-                _ => Err(format!("fetchMessage answered {body}")),
+            Ok(mut body) => match body.get_mut("data").map(Value::take) {
+                Some(Value::Array(items)) => Ok(items),
+                _ if frame::failure(&body).is_some() => {
+                    Err(format!("fetchMessage answered {body}"))
+                }
+                _ => {
+                    inner.reject(&"fetchMessage answered without a `data` list", &body);
+                    if !inner.sleep_or_stop(inner.opts.poll_interval).await {
+                        return;
+                    }
+                    continue;
+                }
             },
             Err(e) => Err(e.reason()),
         };
         match events {
             Ok(items) => {
                 attempt = 0;
-                if let Some(since) = down_since.take() {
-                    tracing::info!(after = ?since.elapsed(), "the server is back");
-                    let _ = inner
-                        .events
-                        .send(LinkEvent::Connected { gap: Some(since.elapsed()) })
-                        .await;
-                }
+                inner.link_up().await;
                 let full = items.len() >= inner.opts.poll_count;
                 for ev in items {
+                    if let Err(e) = frame::check_event(&ev) {
+                        inner.reject(&e, &ev);
+                        continue;
+                    }
                     if inner.events.send(LinkEvent::Event(Event(ev))).await.is_err() {
                         return;
                     }
@@ -418,11 +483,7 @@ async fn poll(inner: Arc<Inner>) {
                 }
             }
             Err(reason) => {
-                if down_since.is_none() {
-                    down_since = Some(Instant::now());
-                    tracing::warn!(%reason, "polling failed; retrying");
-                    let _ = inner.events.send(LinkEvent::Disconnected { reason }).await;
-                }
+                inner.link_down(reason).await;
                 let delay = backoff(attempt, inner.opts.max_backoff);
                 attempt = attempt.saturating_add(1);
                 if !inner.sleep_or_stop(delay).await {
@@ -440,7 +501,7 @@ impl Adapter for HttpAdapter {
             if inner.closed.load(Ordering::Acquire) {
                 return Err(CallError::NotConnected { command: call.command });
             }
-            inner.call(&call).await
+            inner.call(&call, true).await
         })
     }
 
@@ -476,6 +537,10 @@ impl Adapter for HttpAdapter {
                 Err(e) => tracing::warn!("could not release the session: {e}"),
             }
         })
+    }
+
+    fn rejected_frames(&self) -> u64 {
+        self.inner.rejected.load(Ordering::Relaxed)
     }
 }
 

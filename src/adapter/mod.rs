@@ -124,19 +124,19 @@ pub enum CallError {
         /// The command.
         command: String,
     },
+    /// The server could not be reached before the call's time ran out; it was not sent.
+    #[error("{command}: the server could not be reached for {after:?}, so the call was not sent")]
+    Offline {
+        /// The command.
+        command: String,
+        /// How long it waited for the link.
+        after: Duration,
+    },
     /// The adapter has shut down.
     #[error("{command}: not connected to a server")]
     NotConnected {
         /// The command.
         command: String,
-    },
-    /// The server could not be reached: the request never left.
-    #[error("{command}: cannot reach the server: {reason}")]
-    Unreachable {
-        /// The command.
-        command: String,
-        /// The transport error.
-        reason: String,
     },
     /// The send queue is full: too many messages wait for their turn.
     #[error("{command}: the send queue is full ({waiting} messages waiting); the bot is sending faster than its rate limits allow")]
@@ -178,9 +178,9 @@ impl CallError {
     pub fn command(&self) -> &str {
         match self {
             Self::Timeout { command, .. }
+            | Self::Offline { command, .. }
             | Self::Disconnected { command }
             | Self::NotConnected { command }
-            | Self::Unreachable { command, .. }
             | Self::QueueFull { command, .. }
             | Self::QueueTimeout { command, .. }
             | Self::Transport { command, .. }
@@ -271,6 +271,11 @@ pub trait Adapter: Send + Sync {
 
     /// Stop the link (releasing the session where there is one); later calls fail.
     fn shutdown(&self) -> BoxFuture<()>;
+
+    /// How many frames from the server were unreadable or made no sense, so far.
+    fn rejected_frames(&self) -> u64 {
+        0
+    }
 }
 
 /// An adapter with no server: every call fails (used by `mahua check`).

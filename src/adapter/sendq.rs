@@ -159,7 +159,7 @@ pub fn conversation(call: &Call) -> Option<Option<Conversation>> {
 /// Whether a failed send is worth trying again.
 ///
 /// Only failures where the message surely did not go out, and might next time:
-/// - the server could not be reached at all ([`CallError::Unreachable`]);
+/// - the server could not be reached at all ([`CallError::Offline`]);
 /// - code 500 saying the bot is offline (Mirai is reconnecting to QQ), checked before sending.
 ///
 /// Not retried: every other status code, as it will not change by trying again (10 no
@@ -170,7 +170,7 @@ pub fn conversation(call: &Call) -> Option<Option<Conversation>> {
 #[must_use]
 pub fn retryable(result: &Result<Value, CallError>) -> bool {
     match result {
-        Err(CallError::Unreachable { .. }) => true,
+        Err(CallError::Offline { .. }) => true,
         Err(_) => false,
         Ok(body) => {
             let code = body.get("code").and_then(Value::as_i64).unwrap_or(0);
@@ -579,6 +579,10 @@ impl Adapter for SendQueue {
         })
     }
 
+    fn rejected_frames(&self) -> u64 {
+        self.inner.rejected_frames()
+    }
+
     fn shutdown(&self) -> BoxFuture<()> {
         if let Some(d) = self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner).take() {
             d.abort();
@@ -782,7 +786,7 @@ mod tests {
         for code in [0, 5, 10, 20, 30, 400] {
             assert!(!retryable(&body(code, "offline")), "{code}");
         }
-        let unreachable = CallError::Unreachable { command: "x".into(), reason: "refused".into() };
+        let unreachable = CallError::Offline { command: "x".into(), after: Duration::ZERO };
         assert!(retryable(&Err(unreachable)));
         let lost = CallError::Disconnected { command: "x".into() };
         assert!(!retryable(&Err(lost)));

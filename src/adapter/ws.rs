@@ -67,6 +67,10 @@ struct Inner {
     outgoing: mpsc::UnboundedSender<String>,
     closed: AtomicBool,
     stop: Notify,
+    /// Whether the link is down and being reconnected.
+    down: AtomicBool,
+    /// Frames from the server that were unreadable or made no sense.
+    rejected: AtomicU64,
 }
 
 /// A WebSocket link to a mirai-api-http server.
@@ -105,6 +109,8 @@ impl WsAdapter {
             outgoing: out_tx,
             closed: AtomicBool::new(false),
             stop: Notify::new(),
+            down: AtomicBool::new(false),
+            rejected: AtomicU64::new(0),
         });
         let _ = ev_tx.send(LinkEvent::Connected { gap: None }).await;
         tokio::spawn(run(inner.clone(), socket, out_rx, ev_tx));
@@ -192,6 +198,7 @@ async fn run(
             End::Lost(reason) => reason,
         };
         let down_since = Instant::now();
+        inner.down.store(true, Ordering::Release);
         fail_pending(&inner, &mut outgoing);
         tracing::warn!(%reason, "lost the connection to mirai-api-http; reconnecting");
         if events.send(LinkEvent::Disconnected { reason }).await.is_err() {
@@ -213,7 +220,7 @@ async fn run(
                     if let Ok(mut k) = inner.session.write() {
                         *k = session;
                     }
-                    break s;
+                    break send_waiting(&inner, s, &mut outgoing).await;
                 }
                 Err(e) => {
                     attempt = attempt.saturating_add(1);
@@ -221,6 +228,7 @@ async fn run(
                 }
             }
         };
+        inner.down.store(false, Ordering::Release);
         let gap = Some(down_since.elapsed());
         if events.send(LinkEvent::Connected { gap }).await.is_err() {
             break;
@@ -292,8 +300,41 @@ async fn serve(
     }
 }
 
+/// Send the calls made while the link was down, on a fresh socket; those whose callers
+/// gave up are dropped, so a call that failed never reaches the server late.
+async fn send_waiting(
+    inner: &Inner,
+    mut socket: Socket,
+    outgoing: &mut mpsc::UnboundedReceiver<String>,
+) -> Socket {
+    let waiting: Vec<String> = match inner.pending.lock() {
+        Ok(pending) => std::iter::from_fn(|| outgoing.try_recv().ok())
+            .filter(|text| {
+                let v: Value = serde_json::from_str(text).unwrap_or_default();
+                v.get("syncId").and_then(Value::as_str).is_some_and(|id| pending.contains_key(id))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    for text in waiting {
+        // A failed send shows up as a lost link on the first read.
+        if socket.send(Message::text(text)).await.is_err() {
+            break;
+        }
+    }
+    socket
+}
+
+/// How much of a bad frame a log line shows.
+const LOGGED_BYTES: usize = 200;
+
 /// Route one text frame; returns a pushed event.
 fn handle_text(inner: &Inner, text: &str) -> Option<Event> {
+    let rejected = |what: &dyn std::fmt::Display| {
+        inner.rejected.fetch_add(1, Ordering::Relaxed);
+        let frame = frame::excerpt(text, LOGGED_BYTES);
+        tracing::warn!(%frame, "ignored a frame from the server: {what}");
+    };
     match frame::parse_incoming(text) {
         Ok(Incoming::Push(v)) => Some(Event(v)),
         Ok(Incoming::Reply { sync_id, data }) => {
@@ -302,16 +343,18 @@ fn handle_text(inner: &Inner, text: &str) -> Option<Event> {
                 Some(tx) => {
                     let _ = tx.send(data);
                 }
-                None => tracing::debug!(%sync_id, "answer for a call nobody waits for"),
+                None => rejected(&format_args!(
+                    "no call waits for syncId {sync_id:?} (answered twice, or after the call gave up)"
+                )),
             }
             None
         }
-        Ok(Incoming::Bare(v)) => {
-            tracing::warn!(frame = %v, "the server rejected a frame");
+        Ok(Incoming::Bare(_)) => {
+            rejected(&"no syncId (the server's answer to a frame it could not read)");
             None
         }
         Err(e) => {
-            tracing::warn!(error = %e, "unreadable frame from the server");
+            rejected(&e);
             None
         }
     }
@@ -354,7 +397,11 @@ impl Adapter for WsAdapter {
                 Ok(Err(_)) => Err(CallError::Disconnected { command }),
                 Err(_) => {
                     inner.pending.lock().ok().map(|mut p| p.remove(&sync_id));
-                    Err(CallError::Timeout { command, after })
+                    if inner.down.load(Ordering::Acquire) {
+                        Err(CallError::Offline { command, after })
+                    } else {
+                        Err(CallError::Timeout { command, after })
+                    }
                 }
             }
         })
@@ -373,6 +420,10 @@ impl Adapter for WsAdapter {
     fn shutdown(&self) -> BoxFuture<()> {
         self.close();
         Box::pin(async {})
+    }
+
+    fn rejected_frames(&self) -> u64 {
+        self.inner.rejected.load(Ordering::Relaxed)
     }
 }
 

@@ -94,13 +94,19 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         tracing::info!("running {} script(s): {}", names.len(), names.join(", "));
     }
     shutdown_signal().await;
-    tracing::info!("stopping");
-    host.stop().await;
-    if let Some(d) = digest {
-        d.abort();
+    tracing::info!("stopping: unloading the scripts (a second Ctrl-C stops at once)");
+    let stopping = async {
+        host.stop().await;
+        if let Some(d) = digest {
+            d.abort();
+        }
+        drop(admin);
+        adapter.shutdown().await;
+    };
+    tokio::select! {
+        () = stopping => tracing::info!("stopped"),
+        () = shutdown_signal() => tracing::warn!("stopped at once, before every script was unloaded"),
     }
-    drop(admin);
-    adapter.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,6 +36,9 @@ pub enum FrameError {
     /// An object with `syncId` but no `data`.
     #[error("frame with syncId {0:?} has no `data`")]
     NoData(String),
+    /// A pushed event that is not an object with a string `type`.
+    #[error("pushed event is {0}, not an object with a string `type`")]
+    NotAnEvent(&'static str),
 }
 
 /// A command frame, borrowed from its parts: written out without copying the content.
@@ -70,10 +73,36 @@ pub fn parse_incoming(text: &str) -> Result<Incoming, FrameError> {
     };
     let data = o.remove("data").ok_or_else(|| FrameError::NoData(sync_id.clone()))?;
     if sync_id == PUSH_SYNC_ID {
+        check_event(&data)?;
         Ok(Incoming::Push(data))
     } else {
         Ok(Incoming::Reply { sync_id, data })
     }
+}
+
+/// Check that a pushed value is an event: an object with a string `type` (any type).
+pub fn check_event(data: &Value) -> Result<(), FrameError> {
+    match data {
+        Value::Object(o) if o.get("type").is_some_and(Value::is_string) => Ok(()),
+        Value::Object(o) if o.contains_key("type") => {
+            Err(FrameError::NotAnEvent("an object whose `type` is not a string"))
+        }
+        Value::Object(_) => Err(FrameError::NotAnEvent("an object without `type`")),
+        other => Err(FrameError::NotAnEvent(super::chain::kind_name(other))),
+    }
+}
+
+/// At most `max` bytes of a frame for a log line, cut at a character boundary.
+#[must_use]
+pub fn excerpt(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], text.len()).into()
 }
 
 /// A non-zero status code in a response.
@@ -149,6 +178,15 @@ mod tests {
         );
         assert!(matches!(parse_incoming(r#"{"code":400,"msg":"x"}"#).unwrap(), Incoming::Bare(_)));
         assert!(parse_incoming("[").is_err());
+        assert!(matches!(
+            parse_incoming(r#"{"syncId":"-1","data":{"type":5}}"#),
+            Err(FrameError::NotAnEvent(_))
+        ));
+        assert!(matches!(
+            parse_incoming(r#"{"syncId":"-1","data":[]}"#),
+            Err(FrameError::NotAnEvent("list"))
+        ));
+        assert_eq!(excerpt("héllo", 2), "h… (6 bytes)");
     }
 
     #[test]

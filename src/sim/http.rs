@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -31,12 +33,14 @@ pub fn router(inner: Arc<Inner>) -> Router {
             }
             (_, HttpMethod::Get) => {
                 get(move |State(i): State<Arc<Inner>>, headers: HeaderMap, uri: Uri| async move {
-                    Json(get_command(&i, cmd, &headers, &uri))
+                    let answer = get_command(&i, cmd, &headers, &uri);
+                    respond(&i, cmd, answer).await
                 })
             }
             (_, HttpMethod::Post) => post(
                 move |State(i): State<Arc<Inner>>, headers: HeaderMap, body: Bytes| async move {
-                    Json(post_command(&i, cmd, &headers, &body))
+                    let answer = post_command(&i, cmd, &headers, &body);
+                    respond(&i, cmd, answer).await
                 },
             ),
         };
@@ -64,6 +68,29 @@ pub fn router(inner: Arc<Inner>) -> Router {
         );
     }
     control::routes(app).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(inner)
+}
+
+/// Send an answer, as late and as garbled as the faults in force say.
+async fn respond(inner: &Inner, cmd: &Command, answer: Value) -> Response {
+    let (delay, raw) = inner.faults().plan_http(cmd.name);
+    if !delay.is_zero() {
+        // A server going down does not finish its stalled answers.
+        let stop = super::lock(&inner.server).as_ref().map(|l| l.stop.subscribe());
+        let stopped = async move {
+            match stop {
+                Some(mut stop) => drop(stop.wait_for(|s| *s).await),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = stopped => {}
+        }
+    }
+    match raw {
+        Some(text) => ([(CONTENT_TYPE, "application/json")], text).into_response(),
+        None => Json(answer).into_response(),
+    }
 }
 
 /// The session key from the `sessionKey` header or `Authorization: session <key>`.

@@ -3,7 +3,8 @@
 //! It serves the `ws` adapter (`/all`, `/message`, `/event`), the `http`
 //! adapter (every command at its path, the unread queue, multipart uploads)
 //! and a small control API (`POST /_sim/event`, `GET /_sim/sent`,
-//! `GET /_sim/received`) on one port. Commands act on a [`World`] and answer
+//! `GET /_sim/received`, `POST /_sim/fault`) on one port. It can be told to
+//! misbehave (see the `faults` module): restart, drop links, stall, reorder. Commands act on a [`World`] and answer
 //! with the real server's shapes and status codes.
 //!
 //! With [`SimProtocol::V1`] the http routes speak the older 1.x dialect instead
@@ -12,6 +13,7 @@
 mod content;
 mod control;
 mod error;
+pub mod faults;
 mod handlers;
 mod http;
 mod session;
@@ -21,6 +23,7 @@ mod ws;
 
 use std::cell::Cell;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
@@ -162,7 +165,17 @@ struct Inner {
     log: Mutex<Log>,
     changed: watch::Sender<u64>,
     shutdown: watch::Sender<bool>,
-    server: Mutex<Option<JoinHandle<()>>>,
+    server: Mutex<Option<Listening>>,
+    faults: Mutex<faults::State>,
+    /// Pushed events that reached no client (see [`Sim::undelivered`]).
+    undelivered: AtomicU64,
+}
+
+/// The task accepting connections, and how to stop it.
+#[derive(Debug)]
+struct Listening {
+    task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
 }
 
 thread_local! {
@@ -181,6 +194,59 @@ impl Inner {
 
     fn sessions(&self) -> MutexGuard<'_, Sessions> {
         lock(&self.sessions)
+    }
+
+    fn faults(&self) -> MutexGuard<'_, faults::State> {
+        lock(&self.faults)
+    }
+
+    /// Count pushed events that reached no client.
+    fn lost(&self, n: u64) {
+        if n > 0 {
+            self.undelivered.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// A session table as the server has it when it starts.
+    fn fresh_sessions(cfg: &SimConfig) -> Sessions {
+        let bound = (!cfg.enable_verify).then_some(cfg.qq);
+        // 1.x has no single mode.
+        let single = cfg.single_mode && cfg.protocol == SimProtocol::V2;
+        Sessions::new(single, bound, cfg.session_expiry, cfg.unread_queue_max)
+    }
+
+    /// Serve the routes on `listener` until told to stop.
+    fn listen(self: &Arc<Self>, listener: TcpListener) {
+        let app = match self.cfg.protocol {
+            SimProtocol::V2 => http::router(Arc::clone(self)),
+            SimProtocol::V1 { .. } => v1::router(Arc::clone(self)),
+        };
+        let (stop_tx, mut stop) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let stopped = async move {
+                // An error means the sender is gone, which also means stop.
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            // Frames are small and answered at once: do not let Nagle hold them back.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+                tracing::error!(target: "mahua::sim", "server stopped: {e}");
+            }
+        });
+        *lock(&self.server) = Some(Listening { task, stop: stop_tx });
+    }
+
+    /// Stop accepting connections and wait (briefly) for the open ones to end.
+    async fn stop_listening(&self) {
+        let listening = lock(&self.server).take();
+        if let Some(Listening { mut task, stop }) = listening {
+            stop.send_replace(true);
+            if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
+                task.abort();
+            }
+        }
     }
 
     /// Wake everyone waiting for a change.
@@ -249,13 +315,15 @@ impl Inner {
             }
         }
         for e in &fx.events {
-            self.sessions().deliver(e);
+            let lost = self.sessions().deliver(e);
+            self.lost(lost);
         }
         self.bump();
     }
 
     fn deliver(&self, event: &Value) {
-        self.sessions().deliver(event);
+        let lost = self.sessions().deliver(event);
+        self.lost(lost);
         self.bump();
     }
 
@@ -373,43 +441,19 @@ impl Sim {
     pub async fn start_on(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let bound = (!cfg.enable_verify).then_some(cfg.qq);
-        // 1.x has no single mode.
-        let single = cfg.single_mode && cfg.protocol == SimProtocol::V2;
         let inner = Arc::new(Inner {
             world: Mutex::new(World::new(cfg.qq)),
-            sessions: Mutex::new(Sessions::new(
-                single,
-                bound,
-                cfg.session_expiry,
-                cfg.unread_queue_max,
-            )),
+            sessions: Mutex::new(Inner::fresh_sessions(&cfg)),
             log: Mutex::new(Log::default()),
             changed: watch::Sender::new(0),
             shutdown: watch::Sender::new(false),
             server: Mutex::new(None),
+            faults: Mutex::new(faults::State::default()),
+            undelivered: AtomicU64::new(0),
             addr,
             cfg,
         });
-        let app = match inner.cfg.protocol {
-            SimProtocol::V2 => http::router(Arc::clone(&inner)),
-            SimProtocol::V1 { .. } => v1::router(Arc::clone(&inner)),
-        };
-        let mut stop = inner.shutdown.subscribe();
-        let server = tokio::spawn(async move {
-            let stopped = async move {
-                // An error means the sender is gone, which also means stop.
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            // Frames are small and answered at once: do not let Nagle hold them back.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
-                tracing::error!(target: "mahua::sim", "server stopped: {e}");
-            }
-        });
-        *lock(&inner.server) = Some(server);
+        inner.listen(listener);
         Ok(Self { inner })
     }
 
@@ -593,6 +637,18 @@ impl Sim {
         lock(&self.inner.log).sent.clone()
     }
 
+    /// How many messages the bot sent that match `pred`, without copying the log.
+    pub fn count_sent(&self, pred: impl Fn(&SentMessage) -> bool) -> usize {
+        lock(&self.inner.log).sent.iter().filter(|m| pred(m)).count()
+    }
+
+    /// Forget the commands received and the messages sent so far (long runs keep memory flat).
+    pub fn clear_log(&self) {
+        let mut log = lock(&self.inner.log);
+        log.received = Vec::new();
+        log.sent = Vec::new();
+    }
+
     /// How many sessions exist (unbound ones included).
     #[must_use]
     pub fn session_count(&self) -> usize {
@@ -650,12 +706,7 @@ impl Sim {
     pub async fn shutdown(self) {
         self.inner.shutdown.send_replace(true);
         self.inner.sessions().close_all();
-        let server = lock(&self.inner.server).take();
-        if let Some(mut server) = server {
-            if tokio::time::timeout(Duration::from_secs(5), &mut server).await.is_err() {
-                server.abort();
-            }
-        }
+        self.inner.stop_listening().await;
     }
 }
 
@@ -679,7 +730,7 @@ pub async fn serve(cfg: SimConfig, port: u16) -> anyhow::Result<()> {
         }
     }
     println!(
-        "  control: POST {0}/_sim/event (push an event), GET {0}/_sim/sent (messages the bot sent)",
+        "  control: POST {0}/_sim/event (push an event), GET {0}/_sim/sent (messages the bot sent), POST {0}/_sim/fault (e.g. {{\"fault\":\"restart\"}})",
         sim.http_url()
     );
     tokio::signal::ctrl_c().await?;

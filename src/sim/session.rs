@@ -52,8 +52,14 @@ impl WsPath {
 pub enum Outbound {
     /// Send a text frame.
     Text(String),
+    /// Send a pushed event; one the socket could not send counts as undelivered.
+    Push(String),
     /// Close the socket (normal closure).
     Close,
+    /// Close the socket with this code and reason.
+    CloseWith(u16, String),
+    /// Drop the connection without a closing handshake.
+    Abort,
 }
 
 /// A WebSocket attached to a session.
@@ -125,6 +131,12 @@ impl Sessions {
     #[must_use]
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// How many sessions are bound to a bot.
+    #[must_use]
+    pub fn bound_count(&self) -> usize {
+        self.map.values().filter(|s| s.bot.is_some()).count()
     }
 
     /// How many sockets are attached.
@@ -264,29 +276,89 @@ impl Sessions {
     }
 
     /// Push an event to every bound session: its sockets by path and its unread queue.
-    pub fn deliver(&mut self, event: &Value) {
+    ///
+    /// Returns how many times it was lost: once for each full queue and each socket that
+    /// is gone, or once when no session wanted it at all.
+    pub fn deliver(&mut self, event: &Value) -> u64 {
         let is_message = event.get("type").and_then(Value::as_str).is_some_and(is_message_type);
         let frame = json!({ "syncId": PUSH_SYNC_ID, "data": event }).to_string();
+        let (mut reached, mut lost) = (false, 0);
         for s in self.map.values_mut().filter(|s| s.bot.is_some()) {
             if let Some(q) = &mut s.queue {
                 // The real queue checks its size before adding, so it holds up to max + 1.
                 if self.queue_max > 0 && q.len() <= self.queue_max {
                     q.push_back(event.clone());
+                    reached = true;
+                } else {
+                    lost += 1;
                 }
             }
             for socket in s.sockets.iter().filter(|x| x.path.wants(is_message)) {
                 // A socket that is going away misses the event, as on the real server.
-                let _ = socket.tx.send(Outbound::Text(frame.clone()));
+                if socket.tx.send(Outbound::Push(frame.clone())).is_ok() {
+                    reached = true;
+                } else {
+                    lost += 1;
+                }
+            }
+        }
+        if !reached && lost == 0 {
+            lost = 1;
+        }
+        lost
+    }
+
+    /// Tell every socket to do `what` (close it, cut it).
+    pub fn tell_sockets(&self, what: &Outbound) {
+        for s in self.map.values() {
+            for socket in &s.sockets {
+                // A socket that is already gone needs no telling.
+                let _ = socket.tx.send(what.clone());
             }
         }
     }
 
-    /// Close every socket (server shutdown).
-    pub fn close_all(&mut self) {
-        for s in self.map.values() {
-            for socket in &s.sockets {
-                let _ = socket.tx.send(Outbound::Close);
+    /// Send a raw text frame to every socket of a bound session; how many took it.
+    pub fn send_raw(&self, text: &str) -> usize {
+        self.map
+            .values()
+            .filter(|s| s.bot.is_some())
+            .flat_map(|s| &s.sockets)
+            .filter(|socket| socket.tx.send(Outbound::Text(text.to_owned())).is_ok())
+            .count()
+    }
+
+    /// Put a raw item into every unread queue of a bound session; how many took it.
+    pub fn queue_raw(&mut self, item: &Value) -> usize {
+        self.map
+            .values_mut()
+            .filter(|s| s.bot.is_some())
+            .filter_map(|s| s.queue.as_mut())
+            .map(|q| q.push_back(item.clone()))
+            .count()
+    }
+
+    /// Forget every session but the permanent one (its queue emptied); the sockets are cut.
+    pub fn forget_all(&mut self) {
+        self.tell_sockets(&Outbound::Abort);
+        self.map.retain(|_, s| s.permanent);
+        for s in self.map.values_mut() {
+            s.sockets.clear();
+            s.refs = 0;
+            if let Some(q) = &mut s.queue {
+                q.clear();
             }
         }
+    }
+
+    /// How many events wait in unread queues.
+    #[must_use]
+    pub fn queued(&self) -> usize {
+        self.map.values().filter_map(|s| s.queue.as_ref()).map(VecDeque::len).sum()
+    }
+
+    /// Close every socket (server shutdown).
+    pub fn close_all(&mut self) {
+        self.tell_sockets(&Outbound::Close);
     }
 }

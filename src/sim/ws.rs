@@ -82,6 +82,11 @@ fn decide(inner: &Inner, params: &Handshake) -> Result<String, Fail> {
 }
 
 async fn run(inner: Arc<Inner>, path: WsPath, params: Handshake, mut socket: WebSocket) {
+    if inner.faults().down {
+        // The listener is closing; this socket is not served any more.
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    }
     let key = match decide(&inner, &params) {
         Ok(key) => key,
         Err(fail) => {
@@ -104,19 +109,37 @@ async fn run(inner: Arc<Inner>, path: WsPath, params: Handshake, mut socket: Web
     tracing::debug!(target: "mahua::sim", path = path.as_str(), session = %key, "socket attached");
 
     let (mut sink, mut stream) = socket.split();
+    let writer_inner = Arc::clone(&inner);
     let writer = tokio::spawn(async move {
         while let Some(out) = rx.recv().await {
-            let done = out == Outbound::Close;
-            let msg = match out {
-                Outbound::Text(t) => Message::Text(t.into()),
-                Outbound::Close => {
-                    Message::Close(Some(CloseFrame { code: 1000, reason: "".into() }))
+            let (msg, push, done) = match out {
+                Outbound::Text(t) => (Message::Text(t.into()), false, false),
+                Outbound::Push(t) => (Message::Text(t.into()), true, false),
+                Outbound::Close => (
+                    Message::Close(Some(CloseFrame { code: 1000, reason: "".into() })),
+                    false,
+                    true,
+                ),
+                Outbound::CloseWith(code, reason) => {
+                    (Message::Close(Some(CloseFrame { code, reason: reason.into() })), false, true)
                 }
+                Outbound::Abort => break,
             };
-            if sink.send(msg).await.is_err() || done {
+            if sink.send(msg).await.is_err() {
+                writer_inner.lost(u64::from(push));
+                break;
+            }
+            if done {
                 break;
             }
         }
+        // Pushes still queued for this socket never reach the client.
+        rx.close();
+        let mut lost = 0;
+        while let Ok(out) = rx.try_recv() {
+            lost += u64::from(matches!(out, Outbound::Push(_)));
+        }
+        writer_inner.lost(lost);
     });
     let mut stop = inner.shutdown.subscribe();
     let mut writer = writer;
@@ -124,9 +147,20 @@ async fn run(inner: Arc<Inner>, path: WsPath, params: Handshake, mut socket: Web
         tokio::select! {
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = handle_frame(&inner, &key, text.as_str());
-                    if tx.send(Outbound::Text(reply)).is_err() {
-                        break;
+                    let (reply, command) = handle_frame(&inner, &key, text.as_str());
+                    let plan = inner.faults().plan_ws(command.as_deref(), reply, &tx);
+                    for (delay, text) in plan {
+                        if delay.is_zero() {
+                            if tx.send(Outbound::Text(text)).is_err() {
+                                break;
+                            }
+                        } else {
+                            let tx = tx.clone();
+                            tokio::spawn(async move {
+                                tokio::time::sleep(delay).await;
+                                let _ = tx.send(Outbound::Text(text));
+                            });
+                        }
                     }
                 }
                 Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
@@ -178,10 +212,10 @@ fn parse_frame(text: &str) -> Option<Frame> {
     Some(Frame { sync_id, command, sub_command, content: o.remove("content") })
 }
 
-/// Answer one text frame of a socket bound to `key`.
-fn handle_frame(inner: &Inner, key: &str, text: &str) -> String {
+/// Answer one text frame of a socket bound to `key`; the answer and the command, if one was read.
+fn handle_frame(inner: &Inner, key: &str, text: &str) -> (String, Option<String>) {
     let Some(frame) = parse_frame(text) else {
-        return StatusCode::InvalidArgument.state().to_string();
+        return (StatusCode::InvalidArgument.state().to_string(), None);
     };
     inner.record(
         "ws",
@@ -190,7 +224,7 @@ fn handle_frame(inner: &Inner, key: &str, text: &str) -> String {
         frame.content.clone().unwrap_or(Value::Null),
     );
     let data = answer(inner, key, &frame).unwrap_or_else(|f| f.body());
-    json!({ "syncId": frame.sync_id, "data": data }).to_string()
+    (json!({ "syncId": frame.sync_id, "data": data }).to_string(), Some(frame.command))
 }
 
 fn answer(inner: &Inner, key: &str, frame: &Frame) -> Result<Value, Fail> {
