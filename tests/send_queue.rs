@@ -107,9 +107,13 @@ async fn one_conversation_is_held_to_its_own_rate() {
     wait_group_sends(&bot, 6).await;
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(750), "6 messages to one group in {took:?}");
-    let texts: Vec<String> = bot.sim.sent().iter().map(|m| common::text(&m.chain)).collect();
+    let mut texts: Vec<String> = bot.sim.sent().iter().map(|m| common::text(&m.chain)).collect();
     let want: Vec<String> = (1..=6).map(|i| format!("flood {i}")).collect();
-    assert_eq!(texts, want, "one conversation keeps its order");
+    // The burst of 2 goes out at once as two requests side by side, which may reach the
+    // server in either order; the messages that waited for their turn keep theirs.
+    assert_eq!(texts[2..], want[2..], "one conversation keeps its order");
+    texts[..2].sort();
+    assert_eq!(texts[..2], want[..2]);
     bot.stop().await;
 }
 
