@@ -14,16 +14,18 @@ pub struct Client {
 }
 
 impl Client {
-    /// CPU time (user + system) the process has used so far.
-    pub fn cpu(&self) -> Duration {
+    /// CPU time the process has used so far: (user, system).
+    pub fn cpu(&self) -> (Duration, Duration) {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
         // Fields after the `(comm)`, which may hold spaces: state is field 3, utime 14, stime 15.
         let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
         let fields: Vec<u64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
-        let ticks = fields.get(11).unwrap_or(&0) + fields.get(12).unwrap_or(&0);
         // SAFETY: sysconf has no preconditions.
         let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
-        Duration::from_secs_f64(ticks as f64 / per_second as f64)
+        let time = |i: usize| {
+            Duration::from_secs_f64(*fields.get(i).unwrap_or(&0) as f64 / per_second as f64)
+        };
+        (time(11), time(12))
     }
 
     /// The process's peak resident memory so far, in KiB (`VmHWM`).

@@ -39,8 +39,8 @@ pub struct Measured {
     pub took: Duration,
     /// Push-to-reply time of every event of the load.
     pub latencies: Vec<Duration>,
-    /// The client's CPU time (user + system) spent on the load.
-    pub cpu: Duration,
+    /// The client's CPU time spent on the load: (user, system).
+    pub cpu: (Duration, Duration),
 }
 
 /// A `GroupMessage` push frame's data for event `n`.
@@ -192,7 +192,8 @@ pub async fn play_ws(listener: TcpListener, client: Client, load: Load) -> Measu
         }
     }
     let took = load_started.elapsed();
-    let cpu = client.cpu().saturating_sub(cpu_before);
+    let cpu_after = client.cpu();
+    let cpu = (cpu_after.0.saturating_sub(cpu_before.0), cpu_after.1.saturating_sub(cpu_before.1));
     reader.abort();
     Measured {
         connected,
@@ -318,7 +319,8 @@ pub async fn play_http(listener: TcpListener, client: Client, load: Load) -> Mea
         }
     }
     let took = load_started.elapsed();
-    let cpu = client.cpu().saturating_sub(cpu_before);
+    let cpu_after = client.cpu();
+    let cpu = (cpu_after.0.saturating_sub(cpu_before.0), cpu_after.1.saturating_sub(cpu_before.1));
     server.abort();
     let connected = state.session.lock().expect("lock").unwrap_or_default();
     let mut clock = state.clock.lock().expect("lock");

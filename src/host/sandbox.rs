@@ -42,9 +42,7 @@ impl Sandbox {
     pub fn new_state(&self) -> mlua::Result<Lua> {
         let lua = if self.trusted {
             // SAFETY: the configuration grants this script the debug library on purpose.
-            unsafe {
-                Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::default())
-            }
+            unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::default()) }
         } else {
             Lua::new_with(StdLib::ALL_SAFE, LuaOptions::default())?
         };
