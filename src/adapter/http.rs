@@ -563,7 +563,7 @@ mod tests {
             query_pairs("x", &json!({"target": 1, "memberIds": [2, 3], "path": null, "b": true}))
                 .unwrap();
         let want: Vec<(String, String)> =
-            [("target", "1"), ("memberIds", "2"), ("memberIds", "3"), ("b", "true")]
+            [("b", "true"), ("memberIds", "2"), ("memberIds", "3"), ("target", "1")]
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect();

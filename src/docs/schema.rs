@@ -64,42 +64,76 @@ fn fields(rows: &Value) -> Vec<Field> {
         .collect()
 }
 
+/// A JSON object's entries in the order the file lists them (`serde_json` keeps objects
+/// sorted by key, and the docs follow the schema's order).
+struct Ordered<V>(Vec<(String, V)>);
+
+impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<V>(std::marker::PhantomData<V>);
+        impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Ordered(entries))
+            }
+        }
+        d.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
+/// The parts of `schema.json` the docs read, in file order.
+#[derive(serde::Deserialize)]
+struct File {
+    contacts: Ordered<Value>,
+    events: Ordered<Value>,
+    messages: Ordered<Ordered<Value>>,
+}
+
 /// Shapes from an object of `name: [rows]`.
-fn shapes(obj: &Value) -> Vec<Shape> {
-    obj.as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, rows)| Shape { name: name.clone(), fields: fields(rows) })
-        .collect()
+fn shapes(obj: Ordered<Value>) -> Vec<Shape> {
+    obj.0.into_iter().map(|(name, rows)| Shape { name, fields: fields(&rows) }).collect()
 }
 
 impl Schema {
     /// The embedded schema (empty lists if it were not valid JSON; the docs tests check it is).
     #[must_use]
     pub fn embedded() -> Self {
-        let v: Value = serde_json::from_str(SCHEMA).unwrap_or(Value::Null);
-        let elements = v["messages"]
-            .as_object()
+        let Ok(file) = serde_json::from_str::<File>(SCHEMA) else {
+            return Self { contacts: Vec::new(), events: Vec::new(), elements: Vec::new() };
+        };
+        let elements = file
+            .messages
+            .0
             .into_iter()
-            .flatten()
             .map(|(name, spec)| {
-                let direction = spec["direction"].as_str().unwrap_or("RS");
+                let get = |key: &str| spec.0.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+                let direction = get("direction").and_then(Value::as_str).unwrap_or("RS");
+                let shape = Shape { name, fields: get("fields").map(fields).unwrap_or_default() };
                 let nested = spec
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(k, _)| *k != "direction" && *k != "fields")
+                    .0
+                    .iter()
+                    .filter(|(k, _)| k != "direction" && k != "fields")
                     .map(|(k, rows)| Shape { name: k.clone(), fields: fields(rows) })
                     .collect();
                 Element {
-                    shape: Shape { name: name.clone(), fields: fields(&spec["fields"]) },
+                    shape,
                     received: direction.contains('R'),
                     sent: direction.contains('S'),
                     nested,
                 }
             })
             .collect();
-        Self { contacts: shapes(&v["contacts"]), events: shapes(&v["events"]), elements }
+        Self { contacts: shapes(file.contacts), events: shapes(file.events), elements }
     }
 
     /// The event or message packet called `name`.
