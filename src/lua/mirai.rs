@@ -305,7 +305,6 @@ async fn perform(
     request: Request,
     reply: Option<Reply>,
     label: String,
-    place: Option<String>,
     slot: usize,
 ) -> mlua::Result<(bool, Value)> {
     let (adapter, origin) = {
@@ -322,7 +321,7 @@ async fn perform(
     };
     let outcome = match sent.await {
         Ok(body) => frame::outcome(reply, body),
-        Err(e) => return failed(&lua, &label, None, &e.reason(), place),
+        Err(e) => return failed(&lua, &label, None, &e.reason()),
     };
     match outcome {
         Ok(v) => {
@@ -335,17 +334,14 @@ async fn perform(
             }
             Ok((true, convert::to_lua(&lua, &v)?))
         }
-        Err(Failure { code, msg }) => failed(&lua, &label, Some(code), &msg, place),
+        Err(Failure { code, msg }) => failed(&lua, &label, Some(code), &msg),
     }
 }
 
-fn failed(
-    lua: &Lua,
-    label: &str,
-    code: Option<i64>,
-    msg: &str,
-    place: Option<String>,
-) -> mlua::Result<(bool, Value)> {
+/// The error table of a failed call. Its `where` is looked up only now, as few calls fail:
+/// the calling coroutine is still suspended at the line that made the call.
+fn failed(lua: &Lua, label: &str, code: Option<i64>, msg: &str) -> mlua::Result<(bool, Value)> {
+    let place = caller_place(lua);
     Ok((false, Value::Table(error_table(lua, label, code, msg, place)?)))
 }
 
@@ -370,7 +366,6 @@ fn command_function(
     let slot = metrics::command_slot(Some(cmd));
     lua.create_async_function(move |lua, args: MultiValue| {
         let built = build(&lua, cmd, call, &args);
-        let place = caller_place(&lua);
         async move {
             let Built { content, files } = built?;
             let request = if cmd.encoding == Encoding::Multipart {
@@ -382,7 +377,7 @@ fn command_function(
             } else {
                 Request::Call(Call::new(cmd.name, cmd.sub, Json::Object(content)))
             };
-            perform(lua, request, Some(cmd.reply), call.name.to_owned(), place, slot).await
+            perform(lua, request, Some(cmd.reply), call.name.to_owned(), slot).await
         }
     })
 }
@@ -407,14 +402,13 @@ fn generic_function(lua: &Lua) -> mlua::Result<Function> {
                 }
                 Ok(content)
             })();
-            let place = caller_place(&lua);
             async move {
                 let content = built?;
                 let found = commands::find(&command, sub.as_deref());
                 let (reply, slot) = (found.map(|c| c.reply), metrics::command_slot(found));
                 let label = command.clone();
                 let call = Call::new(command, sub.as_deref(), Json::Object(content));
-                perform(lua, Request::Call(call), reply, label, place, slot).await
+                perform(lua, Request::Call(call), reply, label, slot).await
             }
         },
     )
