@@ -332,6 +332,7 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Delivery>,
     depth: Arc<AtomicUsize>,
 ) {
+    let mut labels = Labels::default();
     while let Some(d) = rx.recv().await {
         metrics.taken(matches!(d, Delivery::Event(_)));
         let Some(lua) = weak.try_upgrade() else {
@@ -340,7 +341,7 @@ async fn run(
         match d {
             Delivery::Event(ev) => {
                 queue::taken(&depth);
-                deliver_event(&lua, &name, &subs, &tasks, &ev).await;
+                deliver_event(&lua, &name, &subs, &tasks, &mut labels, &ev).await;
             }
             Delivery::Lifecycle(what, arg) => {
                 let handlers = subs.borrow().lifecycle_handlers(what);
@@ -364,12 +365,32 @@ async fn run(
     }
 }
 
+/// "GroupMessage handler" and the like, made once per event type rather than per event.
+#[derive(Default)]
+struct Labels(Vec<(String, Rc<str>)>);
+
+impl Labels {
+    /// The label of a handler for events of type `ty`.
+    fn handler(&mut self, ty: &str) -> Rc<str> {
+        if let Some((_, l)) = self.0.iter().find(|(t, _)| t == ty) {
+            return l.clone();
+        }
+        let label: Rc<str> = Rc::from(format!("{ty} handler"));
+        // Types come from the server; keep the list short whatever it sends.
+        if self.0.len() < 64 {
+            self.0.push((ty.to_owned(), label.clone()));
+        }
+        label
+    }
+}
+
 /// One event: the first waiter whose filter accepts it takes it; otherwise every handler gets it.
 async fn deliver_event(
     lua: &Lua,
     name: &Rc<str>,
     subs: &RefCell<Subscriptions>,
     tasks: &Tasks,
+    labels: &mut Labels,
     ev: &Event,
 ) {
     let ty = ev.kind();
@@ -409,7 +430,7 @@ async fn deliver_event(
             }
         }
     }
-    let label: Rc<str> = Rc::from(format!("{ty} handler"));
+    let label = labels.handler(ty);
     for f in handlers {
         callback::start(lua, tasks, name.clone(), label.clone(), f, table.clone()).await;
     }
