@@ -414,19 +414,94 @@ fn generic_function(lua: &Lua) -> mlua::Result<Function> {
     )
 }
 
+/// What it takes to make a `mirai.<name>` function.
+struct Maker {
+    /// Turns a raw `(ok, value)` function into one that raises its error table.
+    wrap: Function,
+    /// The error tables' metatable (`tostring` gives "mute: code 10, no permission").
+    errors: Table,
+}
+
+impl Maker {
+    /// The function `mirai.<name>`, or `None` if there is no such command.
+    fn make(&self, lua: &Lua, name: &str) -> mlua::Result<Option<Function>> {
+        let raw = if name == "call" {
+            generic_function(lua)?
+        } else {
+            let Some(cmd) = commands::by_lua_name(name) else { return Ok(None) };
+            let Some(call) = cmd.lua.as_ref() else { return Ok(None) };
+            command_function(lua, cmd, call)?
+        };
+        self.wrap.call::<Function>((raw, &self.errors)).map(Some)
+    }
+}
+
 /// Build the `mirai` table from the command table.
+///
+/// Each function is made the first time a script touches it: a script uses a handful of the
+/// sixty, and making them all cost more than the rest of loading a script. `pairs(mirai)`
+/// still lists every one.
 pub fn register(lua: &Lua) -> mlua::Result<Table> {
     let m = lua.create_table()?;
-    let mt = lua.create_table()?;
-    mt.set("__tostring", lua.create_function(|_, t: Table| error_text(&t))?)?;
+    let errors = lua.create_table()?;
+    errors.set("__tostring", lua.create_function(|_, t: Table| error_text(&t))?)?;
     let wrap: Function = lua.load(WRAP).set_name("=mirai").eval()?;
-    for cmd in commands::COMMANDS {
-        let Some(call) = cmd.lua.as_ref() else {
-            continue;
-        };
-        let raw = command_function(lua, cmd, call)?;
-        m.set(call.name, wrap.call::<Function>((raw, &mt))?)?;
-    }
-    m.set("call", wrap.call::<Function>((generic_function(lua)?, &mt))?)?;
+    let maker = std::rc::Rc::new(Maker { wrap, errors });
+    let meta = lua.create_table()?;
+    let make = maker.clone();
+    meta.set(
+        "__index",
+        lua.create_function(move |lua, (t, key): (Table, Value)| {
+            let Value::String(name) = key else { return Ok(Value::Nil) };
+            match make.make(lua, &name.to_str()?)? {
+                Some(f) => {
+                    t.raw_set(name, &f)?;
+                    Ok(Value::Function(f))
+                }
+                None => Ok(Value::Nil),
+            }
+        })?,
+    )?;
+    let next: Function = lua.globals().get("next")?;
+    meta.set(
+        "__pairs",
+        lua.create_function(move |lua, t: Table| {
+            let names = commands::COMMANDS.iter().filter_map(|c| c.lua.as_ref().map(|l| l.name));
+            for name in names.chain(["call"]) {
+                if t.raw_get::<Value>(name)?.is_nil() {
+                    if let Some(f) = maker.make(lua, name)? {
+                        t.raw_set(name, f)?;
+                    }
+                }
+            }
+            Ok((next.clone(), t, Value::Nil))
+        })?,
+    )?;
+    m.set_metatable(Some(meta))?;
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_made_on_first_use_and_pairs_lists_them_all() {
+        let lua = Lua::new();
+        lua.globals().set("mirai", register(&lua).unwrap()).unwrap();
+        let made: bool = lua.load("return rawget(mirai, 'about') ~= nil").eval().unwrap();
+        assert!(!made, "nothing is made before it is used");
+        let kind: String = lua.load("return type(mirai.about)").eval().unwrap();
+        assert_eq!(kind, "function");
+        let same: bool = lua.load("return mirai.about == mirai.about").eval().unwrap();
+        assert!(same, "a function is made once");
+        let missing: bool = lua.load("return mirai.no_such_call == nil").eval().unwrap();
+        assert!(missing);
+        let listed: usize = lua
+            .load("local n = 0; for _ in pairs(mirai) do n = n + 1 end; return n")
+            .eval()
+            .unwrap();
+        let want = commands::COMMANDS.iter().filter(|c| c.lua.is_some()).count() + 1;
+        assert_eq!(listed, want);
+    }
 }
