@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -146,10 +147,15 @@ async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectEr
     let header = |v: &str| HeaderValue::from_str(v).map_err(|e| bad(e.to_string()));
     request.headers_mut().insert("verifyKey", header(opts.verify_key.expose())?);
     request.headers_mut().insert("qq", header(&opts.qq.to_string())?);
-    // Frames are small and answered at once: do not let Nagle hold them back.
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async_with_config(request, None, true).await.map_err(|e| {
-            ConnectError::Unreachable { url: url.to_owned(), adapter: "ws", reason: e.to_string() }
+    // Frames are small and answered at once: do not let Nagle hold them back. The read
+    // buffer is zeroed up to its size before every read, so keep it to a burst of events.
+    let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        .await
+        .map_err(|e| ConnectError::Unreachable {
+            url: url.to_owned(),
+            adapter: "ws",
+            reason: e.to_string(),
         })?;
     let first = loop {
         match socket.next().await {

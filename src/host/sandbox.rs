@@ -48,7 +48,7 @@ impl Sandbox {
         };
         // Every event becomes a few tables that die when its callback ends: a generational
         // collector frees them young, for less work and less memory than a full sweep.
-        lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
+        lua.gc_set_mode(GcMode::Generational(GcGenParams::default().minor_multiplier(100)));
         Ok(lua)
     }
 
