@@ -65,7 +65,7 @@ struct Inner {
     session: RwLock<String>,
     http: reqwest::Client,
     next_sync_id: AtomicU64,
-    outgoing: mpsc::UnboundedSender<String>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
     closed: AtomicBool,
     stop: Notify,
     /// Whether the link is down and being reconnected.
@@ -185,6 +185,20 @@ async fn open(url: &str, opts: &WsOptions) -> Result<(Socket, String), ConnectEr
     }
 }
 
+/// A call on its way to the socket.
+struct Outgoing {
+    sync_id: String,
+    call: Call,
+}
+
+impl Outgoing {
+    /// The frame's text.
+    fn text(&self) -> String {
+        let c = &self.call;
+        frame::request(&self.sync_id, &c.command, c.sub_command.as_deref(), &c.content)
+    }
+}
+
 /// Why one connection ended.
 enum End {
     Stopped,
@@ -195,7 +209,7 @@ enum End {
 async fn run(
     inner: Arc<Inner>,
     mut socket: Socket,
-    mut outgoing: mpsc::UnboundedReceiver<String>,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
     events: mpsc::Sender<LinkEvent>,
 ) {
     loop {
@@ -247,7 +261,7 @@ async fn run(
 async fn serve(
     inner: &Inner,
     socket: Socket,
-    outgoing: &mut mpsc::UnboundedReceiver<String>,
+    outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
     events: &mpsc::Sender<LinkEvent>,
 ) -> End {
     let (mut sink, mut stream) = socket.split();
@@ -261,12 +275,12 @@ async fn serve(
                 return End::Stopped;
             }
             out = outgoing.recv() => {
-                let Some(text) = out else { return End::Stopped };
+                let Some(out) = out else { return End::Stopped };
                 // Write every frame already queued, then flush once: one write for a burst.
-                let mut written = sink.feed(Message::text(text)).await;
+                let mut written = sink.feed(Message::text(out.text())).await;
                 while written.is_ok() {
-                    let Ok(text) = outgoing.try_recv() else { break };
-                    written = sink.feed(Message::text(text)).await;
+                    let Ok(out) = outgoing.try_recv() else { break };
+                    written = sink.feed(Message::text(out.text())).await;
                 }
                 let flushed = match written {
                     Ok(()) => sink.flush().await,
@@ -311,20 +325,17 @@ async fn serve(
 async fn send_waiting(
     inner: &Inner,
     mut socket: Socket,
-    outgoing: &mut mpsc::UnboundedReceiver<String>,
+    outgoing: &mut mpsc::UnboundedReceiver<Outgoing>,
 ) -> Socket {
-    let waiting: Vec<String> = match inner.pending.lock() {
+    let waiting: Vec<Outgoing> = match inner.pending.lock() {
         Ok(pending) => std::iter::from_fn(|| outgoing.try_recv().ok())
-            .filter(|text| {
-                let v: Value = serde_json::from_str(text).unwrap_or_default();
-                v.get("syncId").and_then(Value::as_str).is_some_and(|id| pending.contains_key(id))
-            })
+            .filter(|out| pending.contains_key(&out.sync_id))
             .collect(),
         Err(_) => Vec::new(),
     };
-    for text in waiting {
+    for out in waiting {
         // A failed send shows up as a lost link on the first read.
-        if socket.send(Message::text(text)).await.is_err() {
+        if socket.send(Message::text(out.text())).await.is_err() {
             break;
         }
     }
@@ -368,7 +379,7 @@ fn handle_text(inner: &Inner, text: &str) -> Option<Event> {
 
 /// Fail every call on the wire, and drop the frames of calls not yet written: their callers
 /// hear of the disconnect, so none of them may still reach the server later.
-fn fail_pending(inner: &Inner, outgoing: &mut mpsc::UnboundedReceiver<String>) {
+fn fail_pending(inner: &Inner, outgoing: &mut mpsc::UnboundedReceiver<Outgoing>) {
     if let Ok(mut pending) = inner.pending.lock() {
         while outgoing.try_recv().is_ok() {}
         // Dropping the senders wakes every waiter with a disconnect.
@@ -380,18 +391,18 @@ impl Adapter for WsAdapter {
     fn call(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
         let inner = self.inner.clone();
         Box::pin(async move {
-            let command = call.command;
+            let command = call.command.clone();
             if inner.closed.load(Ordering::Acquire) {
                 return Err(CallError::NotConnected { command });
             }
             let sync_id = inner.next_sync_id.fetch_add(1, Ordering::Relaxed).to_string();
             let (tx, rx) = oneshot::channel();
-            let text =
-                frame::request(&sync_id, &command, call.sub_command.as_deref(), &call.content);
+            // The writer turns it into text: that work stays off the calling script's thread.
+            let out = Outgoing { sync_id: sync_id.clone(), call };
             // Register and queue under one lock, so a disconnect drops both or neither.
             let queued = inner.pending.lock().is_ok_and(|mut pending| {
                 pending.insert(sync_id.clone(), tx);
-                inner.outgoing.send(text).is_ok()
+                inner.outgoing.send(out).is_ok()
             });
             if !queued {
                 inner.pending.lock().ok().map(|mut p| p.remove(&sync_id));
