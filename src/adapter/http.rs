@@ -242,7 +242,7 @@ fn request_for(call: &Call, protocol: ProtocolVersion) -> Result<Request, CallEr
             (method, format!("/{}", call.command.replace('_', "/")))
         }
     };
-    let mut content = call.content.clone();
+    let mut content = Value::clone(&call.content);
     if protocol == ProtocolVersion::V1 {
         if !v1::has(&call.command) {
             return Err(CallError::Unsupported {

@@ -24,8 +24,8 @@ pub struct Call {
     pub command: String,
     /// The subCommand, where there is one.
     pub sub_command: Option<String>,
-    /// The content object.
-    pub content: Value,
+    /// The content object; shared, so a copy kept for a retry costs nothing.
+    pub content: Arc<Value>,
     /// The script that made the call, for fair queuing and metrics; `None` for mahua itself.
     pub origin: Option<Arc<str>>,
 }
@@ -37,7 +37,7 @@ impl Call {
         Self {
             command: command.into(),
             sub_command: sub_command.map(str::to_owned),
-            content,
+            content: Arc::new(content),
             origin: None,
         }
     }
