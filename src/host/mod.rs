@@ -11,7 +11,7 @@ pub mod targets;
 pub mod tasks;
 pub mod watch;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::adapter::{Adapter, LinkEvent, Offline};
 use crate::metrics::Metrics;
+use crate::protocol::Event;
 use limits::Limits;
 use script::{hash_source, script_name, Delivery, LoadError, ScriptHandle, Shared};
 use targets::TargetCache;
@@ -112,7 +113,12 @@ pub struct Host {
     generations: HashMap<String, u64>,
     /// Which scripts get which event type.
     routes: routes::Routes,
+    /// The latest events dispatched, freed from here once the scripts have them.
+    recent: VecDeque<Arc<Event>>,
 }
+
+/// How many dispatched events the host holds on to, so that freeing them is its work.
+const RECENT_EVENTS: usize = 128;
 
 /// What a load in flight found.
 enum Outcome {
@@ -159,6 +165,7 @@ impl Host {
             loading: tokio::task::JoinSet::new(),
             generations: HashMap::new(),
             routes: routes::Routes::default(),
+            recent: VecDeque::with_capacity(RECENT_EVENTS),
         };
         let dir = host.opts.scripts_dir.clone();
         let files = script_files(&dir).unwrap_or_else(|e| {
@@ -346,12 +353,18 @@ impl Host {
                 if targets.is_empty() {
                     return;
                 }
-                let ev = Delivery::Event(Arc::new(ev));
+                let ev = Arc::new(ev);
                 for q in targets {
                     if let Some(q) = q.upgrade() {
-                        q.event(ev.clone());
+                        q.event(Delivery::Event(ev.clone()));
                     }
                 }
+                // Keep the last few events here: the scripts are usually done with one by the
+                // time it leaves this ring, so it is freed on this thread, not on theirs.
+                if self.recent.len() == RECENT_EVENTS {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(ev);
             }
             LinkEvent::Connected { gap } => {
                 let arg = json!({ "gap": gap.map(|g| g.as_secs_f64()) });
