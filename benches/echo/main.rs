@@ -209,6 +209,8 @@ fn main() {
         let mut bare_rate = None;
         for (&subject, mut runs) in subjects.iter().zip(closed_runs) {
             runs.sort_by_key(|r| r.0.took);
+            let round_rates: Vec<f64> =
+                runs.iter().map(|r| (total as f64 / r.0.took.as_secs_f64()).round()).collect();
             let rss_closed = runs.iter().map(|r| r.1).max().unwrap_or(0);
             let c = runs.swap_remove(runs.len() / 2).0;
             let (o, rss_open) = rt.block_on(run(t, subject, open));
@@ -226,7 +228,7 @@ fn main() {
             );
             let rss = rss_closed.max(rss_open);
             println!(
-                "  {:<32} {rate:>8.0} events/s ({:>3.0}% of bare), {cpu_us:>5.1} µs CPU/event ({cpu_sys:.0} in the kernel); open p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS {:.1} MiB; start-up {:.0} ms to the first event handled ({:.0} ms to connect)",
+                "  {:<32} {rate:>8.0} events/s ({:>3.0}% of bare; rounds {round_rates:?}), {cpu_us:>5.1} µs CPU/event ({cpu_sys:.0} in the kernel); open p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS {:.1} MiB; start-up {:.0} ms to the first event handled ({:.0} ms to connect)",
                 subject.label(),
                 rate / base * 100.0,
                 ms(p50), ms(p99), ms(max),
@@ -240,7 +242,7 @@ fn main() {
             rows.push(json!({
                 "transport": t.name(), "client": if matches!(subject, Subject::Bare) { "bare" } else { "mahua" },
                 "subscribed": subscribed, "unsubscribed": unsubscribed,
-                "events_per_s": rate.round(), "ratio_to_bare": (rate / base * 1000.0).round() / 1000.0,
+                "events_per_s": rate.round(), "rounds_events_per_s": round_rates, "ratio_to_bare": (rate / base * 1000.0).round() / 1000.0,
                 "cpu_us_per_event": (cpu_us * 10.0).round() / 10.0,
                 "kernel_cpu_us_per_event": (cpu_sys * 10.0).round() / 10.0,
                 "open_p50_ms": ms(p50), "open_p99_ms": ms(p99), "open_max_ms": ms(max),
