@@ -76,13 +76,16 @@ fn main() -> ExitCode {
     // In the sandbox the chat is the output: keep the log to what goes wrong and what scripts say.
     let quiet = matches!(cli.command, None | Some(Command::Sandbox { .. }));
     init_logging(if quiet { "warn,script=info" } else { "info" });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    // The link, the host and the send queue are light work; the scripts run on threads of
+    // their own. One worker leaves the cores to the scripts instead of competing with them.
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("error: cannot start the runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let result = match cli.command {
         Some(Command::Run { config }) => runtime.block_on(mahua::cli::run(&config)),
         Some(Command::Check { dir }) => runtime.block_on(mahua::cli::check(&dir)),
