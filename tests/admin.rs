@@ -7,19 +7,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::connect_info::MockConnectInfo;
-use common::{start, Bot, REPORTER, WITHIN};
+use common::{start, Bot, GOT_OR_BOOM, REPORTER, WITHIN};
 use mahua::admin::{self, AdminError};
 use mahua::config::Secret;
 use mahua::metrics::Snapshot;
 use serde_json::json;
-
-const ECHO: &str = r#"
-bot.on("FriendMessage", function(ev)
-  local t = ev.messageChain[2].text
-  if t == "boom" then error("boom goes the script") end
-  mirai.sendFriendMessage(424242, "got " .. t)
-end)
-"#;
 
 async fn get(url: &str, token: Option<&str>) -> (u16, String) {
     let mut req = reqwest::Client::new().get(url);
@@ -31,7 +23,7 @@ async fn get(url: &str, token: Option<&str>) -> (u16, String) {
 }
 
 async fn busy_bot() -> Bot {
-    let bot = start(&[("echo.lua", ECHO)]).await;
+    let bot = start(&[("echo.lua", GOT_OR_BOOM)]).await;
     bot.sim.friend_message(REPORTER, json!("hi"));
     bot.wait_report("got hi").await;
     bot

@@ -2,25 +2,17 @@
 
 mod common;
 
-use common::{start_on, wait_until, Transport, REPORTER};
+use common::{start_on, wait_until, Transport, GOT_OR_BOOM, REPORTER};
 use mahua::host::HostEvent;
 use mahua::metrics::LinkState;
 use serde_json::json;
-
-const COUNTER: &str = r#"
-bot.on("FriendMessage", function(ev)
-  local t = ev.messageChain[2].text
-  if t == "boom" then error("boom goes the script") end
-  mirai.sendFriendMessage(424242, "got " .. t)
-end)
-"#;
 
 const IDLE: &str = r#"bot.on("GroupMessage", function() end)"#;
 
 #[tokio::test]
 async fn the_counters_match_what_happened() {
     for t in [Transport::Ws, Transport::Http] {
-        let mut bot = start_on(t, &[("counter.lua", COUNTER), ("idle.lua", IDLE)]).await;
+        let mut bot = start_on(t, &[("counter.lua", GOT_OR_BOOM), ("idle.lua", IDLE)]).await;
         for text in ["a", "boom", "b", "c"] {
             bot.sim.friend_message(REPORTER, json!(text));
         }
@@ -47,7 +39,7 @@ async fn the_counters_match_what_happened() {
         assert!(c.frames_out >= 3 && c.frames_in >= 4 + 3, "{t:?}: {c:?}");
 
         // A reload keeps the counts and adds one; a refused version counts as a load error.
-        bot.write("counter.lua", &format!("{COUNTER}\n-- v2\n"));
+        bot.write("counter.lua", &format!("{GOT_OR_BOOM}\n-- v2\n"));
         bot.wait_host(HostEvent::Reloaded("counter.lua".into())).await;
         bot.write("counter.lua", "this is not lua");
         bot.wait_host(HostEvent::Refused("counter.lua".into())).await;

@@ -21,6 +21,15 @@ pub const REPORTER: i64 = 424_242;
 /// How long a test waits for anything.
 pub const WITHIN: Duration = Duration::from_secs(10);
 
+/// Answers a friend's message with "got <text>" to the reporter, and raises an error on "boom".
+pub const GOT_OR_BOOM: &str = r#"
+bot.on("FriendMessage", function(ev)
+  local t = ev.messageChain[2].text
+  if t == "boom" then error("boom goes the script") end
+  mirai.sendFriendMessage(424242, "got " .. t)
+end)
+"#;
+
 /// Which adapter a test bot uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
