@@ -162,6 +162,7 @@ impl ScriptMetrics {
             callbacks,
             errors: self.errors.load(Relaxed),
             load_errors: self.load_errors.load(Relaxed),
+            callback_ms_total: ms(total),
             callback_ms_mean: mean_ms(total, callbacks),
             callback_ms_max: ms(self.callback_us_max.load(Relaxed)),
             queued_events: self.queued_events.load(Relaxed).max(0),
@@ -356,6 +357,8 @@ pub struct ScriptSnapshot {
     pub errors: u64,
     /// New versions that failed to load.
     pub load_errors: u64,
+    /// Time from callbacks' start to their end, waits included, summed.
+    pub callback_ms_total: f64,
     /// Mean time from a callback's start to its end, waits included.
     pub callback_ms_mean: f64,
     /// The longest callback.
@@ -459,7 +462,7 @@ impl Snapshot {
             "mahua_script_callback_seconds_sum",
             "counter",
             "Time from callbacks' start to their end, waits included.",
-            per_script(&|s| s.callback_ms_mean * n(s.callbacks) / 1e3),
+            per_script(&|s| s.callback_ms_total / 1e3),
         );
         family(
             "mahua_script_callback_seconds_count",
