@@ -126,6 +126,72 @@ pub struct MiraiConfig {
     pub poll_count: usize,
 }
 
+/// The `[onebot]` section: how to reach a OneBot v11 server instead of mirai-api-http.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneBotConfig {
+    /// Forward WebSocket: the server's address, `ws://host:port`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Reverse WebSocket: where mahua listens for the server, `127.0.0.1:8081`.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// The access token set in the server.
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+    /// How long a call waits for its answer, in milliseconds.
+    #[serde(default = "default_call_timeout")]
+    pub call_timeout_ms: u64,
+}
+
+/// Which server the configuration connects to.
+#[derive(Debug, Clone, Copy)]
+pub enum Connection<'a> {
+    /// A mirai-api-http server (`[mirai]`).
+    Mirai(&'a MiraiConfig),
+    /// A OneBot v11 server (`[onebot]`).
+    OneBot(&'a OneBotConfig),
+}
+
+impl OneBotConfig {
+    /// How to reach the server, as the connector takes it.
+    pub fn options(
+        &self,
+        path: &Path,
+    ) -> Result<crate::adapter::onebot::OneBotOptions, ConfigError> {
+        use crate::adapter::onebot::{Mode, OneBotOptions};
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let mode = match (given(&self.url), given(&self.listen)) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "[onebot] has both `url` (mahua connects to the server) and `listen` (the server connects to mahua): keep one".into(),
+                ))
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "[onebot] needs `url = \"ws://host:port\"` (mahua connects to the server's WebSocket server) or `listen = \"127.0.0.1:8081\"` (the server's reverse WebSocket connects to mahua); or set MAHUA_ONEBOT_URL or MAHUA_ONEBOT_LISTEN".into(),
+                ))
+            }
+            (Some(url), None) => {
+                crate::adapter::onebot::link::endpoint(&url)
+                    .map_err(|e| invalid(format!("`url` in [onebot]: {e}")))?;
+                Mode::Forward { url }
+            }
+            (None, Some(listen)) => Mode::Reverse {
+                listen: listen.parse().map_err(|_| {
+                    invalid(format!(
+                        "`listen` in [onebot] must be an address and port like \"127.0.0.1:8081\", not {listen:?}"
+                    ))
+                })?,
+            },
+        };
+        let mut o = OneBotOptions::new(mode, self.access_token.clone());
+        o.call_timeout = Duration::from_millis(self.call_timeout_ms);
+        Ok(o)
+    }
+}
+
 /// The `[scripts]` section: where the bot's scripts live.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,8 +280,11 @@ pub struct AdminConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// How to reach the server.
+    /// How to reach a mirai-api-http server.
     pub mirai: MiraiConfig,
+    /// How to reach a OneBot v11 server, instead of `mirai`.
+    #[serde(default)]
+    pub onebot: Option<OneBotConfig>,
     /// Where the scripts are.
     #[serde(default)]
     pub scripts: ScriptsConfig,
@@ -415,6 +484,9 @@ const OVERRIDES: &[(&str, &str, &str, Kind)] = &[
     ("MAHUA_POLL_INTERVAL_MS", "mirai", "poll_interval_ms", Kind::Int),
     ("MAHUA_CALL_TIMEOUT_MS", "mirai", "call_timeout_ms", Kind::Int),
     ("MAHUA_POLL_COUNT", "mirai", "poll_count", Kind::Int),
+    ("MAHUA_ONEBOT_URL", "onebot", "url", Kind::Str),
+    ("MAHUA_ONEBOT_LISTEN", "onebot", "listen", Kind::Str),
+    ("MAHUA_ONEBOT_ACCESS_TOKEN", "onebot", "access_token", Kind::Str),
     ("MAHUA_SCRIPTS_DIR", "scripts", "dir", Kind::Str),
     ("MAHUA_HOT_RELOAD", "scripts", "hot_reload", Kind::Bool),
     ("MAHUA_DATA_DIR", "scripts", "data_dir", Kind::Str),
@@ -516,7 +588,17 @@ impl Config {
         let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
         let mut doc: toml::Table =
             text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let had_mirai = doc.contains_key("mirai");
         apply_env(&mut doc, path, env, "")?;
+        if doc.contains_key("onebot") {
+            if had_mirai {
+                return Err(invalid(
+                    "both [mirai] and [onebot] are set: one mahua connects to one server, so keep the table of the server the bot runs on".into(),
+                ));
+            }
+            // Overrides meant for a mirai-api-http server do not apply.
+            doc.remove("mirai");
+        }
         doc.entry("mirai").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         let config: Config = toml::Value::Table(doc)
             .try_into()
@@ -525,7 +607,26 @@ impl Config {
         Ok(config)
     }
 
+    /// The server this configuration connects to.
+    #[must_use]
+    pub fn connection(&self) -> Connection<'_> {
+        match &self.onebot {
+            Some(o) => Connection::OneBot(o),
+            None => Connection::Mirai(&self.mirai),
+        }
+    }
+
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        if let Some(o) = &self.onebot {
+            o.options(path)?;
+            if o.call_timeout_ms == 0 {
+                return Err(ConfigError::Invalid {
+                    path: path.to_owned(),
+                    message: "`call_timeout_ms` in [onebot] must be more than 0".into(),
+                });
+            }
+            return self.validate_rest(path);
+        }
         let missing =
             |key, var| ConfigError::Missing { section: "mirai", key, path: path.to_owned(), var };
         if self.mirai.verify_key.expose().is_empty() {
@@ -538,16 +639,22 @@ impl Config {
         if self.mirai.call_timeout_ms == 0 {
             return Err(invalid("`call_timeout_ms` in [mirai] must be more than 0".into()));
         }
-        if self.limits.memory_mb == 0 || self.limits.run_time_ms == 0 {
-            return Err(invalid(
-                "`memory_mb` and `run_time_ms` in [limits] must be more than 0".into(),
-            ));
-        }
         if self.mirai.poll_count == 0 {
             return Err(invalid("`poll_count` in [mirai] must be more than 0".into()));
         }
         if self.mirai.poll_interval_ms == 0 {
             return Err(invalid("`poll_interval_ms` in [mirai] must be more than 0".into()));
+        }
+        self.validate_rest(path)
+    }
+
+    /// The sections that do not depend on the server.
+    fn validate_rest(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
+        if self.limits.memory_mb == 0 || self.limits.run_time_ms == 0 {
+            return Err(invalid(
+                "`memory_mb` and `run_time_ms` in [limits] must be more than 0".into(),
+            ));
         }
         self.validate_send(path)?;
         self.validate_admin(path)
@@ -663,6 +770,32 @@ mod tests {
         assert!(e.to_string().contains("`listen`"), "{e}");
         let c = parse(&format!("{base}[admin]\ntoken = \"hunter3\"\n"), &[]).unwrap();
         assert!(!format!("{c:?}").contains("hunter3"));
+    }
+
+    #[test]
+    fn an_onebot_table_replaces_mirai() {
+        let c = parse("[onebot]\nurl = \"ws://127.0.0.1:3001\"\naccess_token = \"tok\"\n", &[])
+            .unwrap();
+        assert!(matches!(c.connection(), Connection::OneBot(_)));
+        assert!(!format!("{c:?}").contains("tok"));
+        let c = parse("", &[("MAHUA_ONEBOT_LISTEN", "127.0.0.1:8081"), ("MAHUA_QQ", "5")]).unwrap();
+        let o = c.onebot.as_ref().unwrap().options(Path::new("x")).unwrap();
+        assert_eq!(o.mode, crate::adapter::onebot::Mode::Reverse { listen: "127.0.0.1:8081".parse().unwrap() });
+        let both = "[mirai]\nverify_key = \"k\"\nqq = 5\n[onebot]\nurl = \"ws://h:1\"\n";
+        let e = parse(both, &[]).unwrap_err().to_string();
+        assert!(e.contains("[mirai]") && e.contains("[onebot]") && e.contains("mahua.toml"), "{e}");
+        let e = parse("[onebot]\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("`url`") && e.contains("`listen`") && e.contains("MAHUA_ONEBOT_URL"), "{e}");
+        let e = parse("[onebot]\nurl = \"ws://h:1\"\nlisten = \"127.0.0.1:1\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("both `url`"), "{e}");
+        let e = parse("[onebot]\nlisten = \"nowhere\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("`listen` in [onebot]") && e.contains("nowhere"), "{e}");
+        let e = parse("[onebot]\nurl = \"ftp://h\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("`url` in [onebot]"), "{e}");
+        let e = parse("[onebot]\nurl = \"ws://h:1\"\ntoken = 1\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("token"), "{e}");
     }
 
     #[test]

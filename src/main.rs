@@ -26,6 +26,9 @@ enum Command {
         /// The scripts folder.
         #[arg(default_value = "scripts")]
         dir: PathBuf,
+        /// The configuration file, validated too when it exists.
+        #[arg(long, default_value = "mahua.toml")]
+        config: PathBuf,
     },
     /// Run the scripts against the built-in simulator and chat with the bot in the terminal.
     Sandbox {
@@ -88,7 +91,7 @@ fn main() -> ExitCode {
         };
     let result = match cli.command {
         Some(Command::Run { config }) => runtime.block_on(mahua::cli::run(&config)),
-        Some(Command::Check { dir }) => runtime.block_on(mahua::cli::check(&dir)),
+        Some(Command::Check { dir, config }) => runtime.block_on(mahua::cli::check(&dir, &config)),
         Some(Command::Status { config, url, token, json }) => {
             runtime.block_on(mahua::cli::status(&config, url, token, json))
         }

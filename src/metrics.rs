@@ -213,6 +213,7 @@ pub struct LinkMetrics {
     send_retries: AtomicU64,
     send_refused: AtomicU64,
     last_disconnect: Mutex<Option<String>>,
+    server: Mutex<Option<String>>,
 }
 
 impl LinkMetrics {
@@ -233,6 +234,11 @@ impl LinkMetrics {
                     Some(reason.clone());
             }
         }
+    }
+
+    /// The server's implementation and version, as the connector learnt it.
+    pub fn set_server(&self, server: Option<String>) {
+        *self.server.lock().unwrap_or_else(PoisonError::into_inner) = server;
     }
 
     /// A request went out; `answered` when its answer came back.
@@ -291,6 +297,7 @@ impl LinkMetrics {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
+            server: self.server.lock().unwrap_or_else(PoisonError::into_inner).clone(),
         }
     }
 }
@@ -406,6 +413,9 @@ pub struct LinkSnapshot {
     pub send_refused: u64,
     /// Why the link last dropped.
     pub last_disconnect: Option<String>,
+    /// The server's implementation, where the connector names it (OneBot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 /// A Prometheus label value, escaped.

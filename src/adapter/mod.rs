@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod multipart;
+pub mod onebot;
 pub mod sendq;
 pub mod ws;
 
@@ -219,6 +220,20 @@ pub enum ConnectError {
         /// The transport error.
         reason: String,
     },
+    /// The OneBot server refused the access token.
+    #[error("the OneBot server at {url} refused the access token (check `access_token` in [onebot] of mahua.toml or MAHUA_ONEBOT_ACCESS_TOKEN, and the token set in the server)")]
+    WrongToken {
+        /// The URL tried.
+        url: String,
+    },
+    /// Nothing answered at a OneBot server's address, or mahua cannot listen for one.
+    #[error("cannot reach the OneBot server at {url}: {reason} (is its WebSocket server turned on, and is `url` in [onebot] of mahua.toml right?)")]
+    NoOneBotServer {
+        /// The URL tried, or the address to listen on.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
     /// The server refused the verify key.
     #[error("the server at {url} refused the verify key (check `verify_key` in [mirai] of mahua.toml or MAHUA_VERIFY_KEY)")]
     WrongVerifyKey {
@@ -268,6 +283,28 @@ pub trait Adapter: Send + Sync {
 
     /// Send one multipart upload and wait for the server's response body.
     fn upload(&self, upload: Upload) -> BoxFuture<Result<Value, CallError>>;
+
+    /// The connector's own protocol when it is not mirai-api-http (`"onebot"`), which gets
+    /// its own Lua module for direct calls.
+    fn dialect(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Call one action of the connector's own protocol as it is (`onebot.call`); the answer
+    /// is a mirai-api-http body with the action's `data`.
+    fn direct(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
+        Box::pin(async move {
+            Err(CallError::Unsupported {
+                command: call.command,
+                reason: "direct calls need a OneBot connector".into(),
+            })
+        })
+    }
+
+    /// The server's implementation and version, once known (for the log and `/status`).
+    fn server(&self) -> Option<String> {
+        None
+    }
 
     /// Stop the link (releasing the session where there is one); later calls fail.
     fn shutdown(&self) -> BoxFuture<()>;

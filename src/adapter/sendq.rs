@@ -583,6 +583,24 @@ impl Adapter for SendQueue {
         self.inner.rejected_frames()
     }
 
+    fn dialect(&self) -> Option<&'static str> {
+        self.inner.dialect()
+    }
+
+    fn direct(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
+        let inner = self.inner.clone();
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let result = inner.direct(call).await;
+            shared.metrics.link.request(result.is_ok());
+            result
+        })
+    }
+
+    fn server(&self) -> Option<String> {
+        self.inner.server()
+    }
+
     fn shutdown(&self) -> BoxFuture<()> {
         if let Some(d) = self.dispatcher.lock().unwrap_or_else(PoisonError::into_inner).take() {
             d.abort();

@@ -85,6 +85,9 @@ pub fn table(s: &Snapshot) -> String {
     let mut out = String::new();
     let state = format!("{:?}", c.state).to_lowercase();
     let _ = writeln!(out, "uptime      {}", duration(s.uptime_s));
+    if let Some(server) = &c.server {
+        let _ = writeln!(out, "server      {server}");
+    }
     let _ = writeln!(
         out,
         "connection  {state}, {} reconnect(s), {} in, {} out{}",

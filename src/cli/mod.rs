@@ -17,7 +17,8 @@ use crate::adapter::sendq::SendQueue;
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::{Adapter, LinkEvent};
 use crate::admin;
-use crate::config::{AdapterKind, Config, ProtocolVersion, Secret};
+use crate::adapter::onebot::OneBotAdapter;
+use crate::config::{AdapterKind, Config, Connection, ProtocolVersion, Secret};
 use crate::host::{self, HostOptions, RunningHost};
 use crate::metrics::Metrics;
 use crate::sim::SimConfig;
@@ -50,7 +51,13 @@ pub async fn connect(
     cfg: &Config,
     path: &Path,
 ) -> anyhow::Result<(Arc<dyn Adapter>, mpsc::Receiver<LinkEvent>)> {
-    let m = &cfg.mirai;
+    let m = match cfg.connection() {
+        Connection::Mirai(m) => m,
+        Connection::OneBot(o) => {
+            let (a, link) = OneBotAdapter::connect(o.options(path)?).await?;
+            return Ok((a as Arc<dyn Adapter>, link));
+        }
+    };
     Ok(match m.adapter {
         AdapterKind::Ws => {
             if m.protocol == ProtocolVersion::V1 {
@@ -137,8 +144,33 @@ pub async fn status(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `mahua check`: load every script without connecting; non-zero exit on any error.
-pub async fn check(dir: &Path) -> anyhow::Result<ExitCode> {
+/// `mahua check`: validate the configuration at `config` (when the file exists) and load
+/// every script without connecting; non-zero exit on any error.
+pub async fn check(dir: &Path, config: &Path) -> anyhow::Result<ExitCode> {
+    let config_ok = if config.exists() {
+        match Config::load(config) {
+            Ok(cfg) => {
+                let server = match cfg.connection() {
+                    Connection::Mirai(m) => format!("mirai-api-http at {}", m.url),
+                    Connection::OneBot(o) => match (&o.url, &o.listen) {
+                        (Some(url), _) => format!("OneBot v11 at {url}"),
+                        (None, listen) => format!(
+                            "OneBot v11 connecting to {}",
+                            listen.as_deref().unwrap_or_default()
+                        ),
+                    },
+                };
+                println!("{}: valid ({server})", config.display());
+                true
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                false
+            }
+        }
+    } else {
+        true
+    };
     let (count, errors) = host::check(dir)
         .await
         .with_context(|| format!("cannot read the scripts folder {}", dir.display()))?;
@@ -146,7 +178,7 @@ pub async fn check(dir: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("{e}");
     }
     println!("{count} script(s) checked, {} with errors", errors.len());
-    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if errors.is_empty() && config_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// `mahua sim`: serve the simulator until Ctrl-C.

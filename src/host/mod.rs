@@ -367,6 +367,7 @@ impl Host {
                 self.recent.push_back(ev);
             }
             LinkEvent::Connected { gap } => {
+                self.shared.metrics.link.set_server(self.shared.adapter.server());
                 let arg = json!({ "gap": gap.map(|g| g.as_secs_f64()) });
                 self.broadcast("connect", &arg);
             }

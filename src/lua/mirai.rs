@@ -294,13 +294,17 @@ fn error_text(t: &Table) -> mlua::Result<String> {
 }
 
 /// A call or an upload, ready for the adapter.
-enum Request {
+pub(super) enum Request {
+    /// A mirai-api-http command.
     Call(Call),
+    /// A multipart upload.
     Upload(Upload),
+    /// An action of the connector's own protocol (`onebot.call`).
+    Direct(Call),
 }
 
 /// Perform a request and give Lua `(true, result)` or `(false, error table)`.
-async fn perform(
+pub(super) async fn perform(
     lua: Lua,
     request: Request,
     reply: Option<Reply>,
@@ -318,6 +322,10 @@ async fn perform(
             (call.content.as_object().and_then(send_conversation), adapter.call(call))
         }
         Request::Upload(upload) => (None, adapter.upload(upload)),
+        Request::Direct(mut call) => {
+            call.origin = Some(origin);
+            (None, adapter.direct(call))
+        }
     };
     let outcome = match sent.await {
         Ok(body) => frame::outcome(reply, body),
@@ -434,6 +442,14 @@ impl Maker {
         };
         self.wrap.call::<Function>((raw, &self.errors)).map(Some)
     }
+}
+
+/// The error tables' metatable and the wrapper that raises them, for another module's functions.
+pub(super) fn raising(lua: &Lua, raw: Function) -> mlua::Result<Function> {
+    let errors = lua.create_table()?;
+    errors.set("__tostring", lua.create_function(|_, t: Table| error_text(&t))?)?;
+    let wrap: Function = lua.load(WRAP).set_name("=mirai").eval()?;
+    wrap.call::<Function>((raw, errors))
 }
 
 /// Build the `mirai` table from the command table.

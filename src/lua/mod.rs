@@ -7,6 +7,7 @@ pub mod http;
 pub mod json;
 pub mod log;
 pub mod mirai;
+pub mod onebot;
 pub mod stdlib;
 pub mod store;
 
@@ -66,7 +67,11 @@ pub fn register_all(lua: &Lua, ctx: Context) -> mlua::Result<()> {
     install(lua, "json", json::register(lua)?, true)?;
     install(lua, "log", log::register(lua)?, true)?;
     install(lua, "bot", bot::register(lua)?, true)?;
+    let dialect = lua.app_data_ref::<Context>().and_then(|c| c.adapter.dialect());
     install(lua, "mirai", mirai::register(lua)?, true)?;
+    if dialect == Some("onebot") {
+        install(lua, "onebot", onebot::register(lua)?, true)?;
+    }
     install(lua, "store", store::register(lua)?, false)?;
     install(lua, "http", http::register(lua)?, false)?;
     Ok(())

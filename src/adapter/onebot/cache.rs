@@ -1,0 +1,527 @@
+//! What the connector remembers between events: contacts, recent messages and request handles.
+//!
+//! OneBot events carry less than mirai-api-http's: a member's join time, the bot's own role
+//! in a group or a friend's remark are not in them. The cache is loaded at connect, kept
+//! fresh from events, and read when an event or a call is translated.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// Which OneBot implementation is on the other end; quirks are keyed on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Implementation {
+    /// NapCatQQ.
+    NapCat,
+    /// Lagrange.OneBot (Lagrange v1).
+    Lagrange,
+    /// LLOneBot / LuckyLilliaBot.
+    LLOneBot,
+    /// go-cqhttp and its forks.
+    GoCqhttp,
+    /// Anything else: the spec only.
+    #[default]
+    Other,
+}
+
+impl Implementation {
+    /// The implementation named by `get_version_info`'s `app_name`.
+    #[must_use]
+    pub fn from_app_name(name: &str) -> Self {
+        let n = name.to_ascii_lowercase();
+        if n.contains("napcat") {
+            Self::NapCat
+        } else if n.contains("lagrange") {
+            Self::Lagrange
+        } else if n.contains("llonebot") || n.contains("lucky") || n.contains("llbot") {
+            Self::LLOneBot
+        } else if n.contains("go-cqhttp") || n.contains("gocq") {
+            Self::GoCqhttp
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// A member's or the bot's role in a group, as mirai-api-http names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// The group's owner.
+    Owner,
+    /// An administrator.
+    Admin,
+    /// Everyone else.
+    #[default]
+    Member,
+}
+
+impl Role {
+    /// From OneBot's `owner` / `admin` / `member`.
+    #[must_use]
+    pub fn from_onebot(role: &str) -> Self {
+        match role {
+            "owner" => Self::Owner,
+            "admin" => Self::Admin,
+            _ => Self::Member,
+        }
+    }
+
+    /// mirai-api-http's `OWNER` / `ADMINISTRATOR` / `MEMBER`.
+    #[must_use]
+    pub fn as_mirai(self) -> &'static str {
+        match self {
+            Self::Owner => "OWNER",
+            Self::Admin => "ADMINISTRATOR",
+            Self::Member => "MEMBER",
+        }
+    }
+
+    /// OneBot's `owner` / `admin` / `member`.
+    #[must_use]
+    pub fn as_onebot(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+
+    /// Whether this role may manage members.
+    #[must_use]
+    pub fn is_operator(self) -> bool {
+        self != Self::Member
+    }
+}
+
+/// A friend of the bot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Friend {
+    /// The friend's nickname.
+    pub nickname: String,
+    /// The bot's remark for the friend.
+    pub remark: String,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Member {
+    /// The member's nickname.
+    pub nickname: String,
+    /// The group card; empty when unset.
+    pub card: String,
+    /// The special title.
+    pub title: String,
+    /// The member's role.
+    pub role: Role,
+    /// When the member joined, in seconds.
+    pub join_time: i64,
+    /// When the member last spoke, in seconds.
+    pub last_sent_time: i64,
+    /// Until when the member is muted, in seconds; 0 for not muted.
+    pub mute_until: i64,
+}
+
+impl Member {
+    /// The name mirai-api-http shows: the card, or else the nickname.
+    #[must_use]
+    pub fn display_name(&self) -> &str {
+        if self.card.is_empty() {
+            &self.nickname
+        } else {
+            &self.card
+        }
+    }
+}
+
+/// A group the bot is in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    /// The group's name.
+    pub name: String,
+    /// The bot's role in it; `None` until known.
+    pub bot_role: Option<Role>,
+    /// Until when the bot is muted there, in seconds; 0 for not muted.
+    pub bot_mute_until: i64,
+    /// Whether everyone is muted.
+    pub mute_all: bool,
+    /// The members seen so far.
+    pub members: HashMap<i64, Member>,
+}
+
+/// A message the bot has seen or sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The OneBot `message_id`, which is also the mirai-api-http `messageId`.
+    pub id: i64,
+    /// The conversation: the group, or the friend or member for private messages.
+    pub conversation: i64,
+    /// The group, for group and temp messages.
+    pub group: Option<i64>,
+    /// Who wrote it.
+    pub author: i64,
+    /// When it was sent, in seconds.
+    pub time: i64,
+    /// The message as mirai-api-http would give it (`messageFromId`'s answer).
+    pub packet: Value,
+}
+
+/// The kind of a pending request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// Someone asks to be the bot's friend.
+    Friend,
+    /// Someone asks to join a group the bot manages.
+    MemberJoin,
+    /// Someone invites the bot into a group.
+    BotInvited,
+}
+
+/// A request the server reported, waiting for the bot's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Its kind.
+    pub kind: RequestKind,
+    /// OneBot's handle for it.
+    pub flag: String,
+    /// OneBot's `sub_type` (`add` / `invite` for group requests).
+    pub sub_type: String,
+    /// The group, for group requests; 0 otherwise.
+    pub group_id: i64,
+    /// Who asked, or who invited.
+    pub user_id: i64,
+    /// When it arrived.
+    pub created: Instant,
+}
+
+/// Why a request handle cannot be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// No request has that id (or it is of another kind).
+    #[error("no pending request has eventId {0}")]
+    Unknown(i64),
+    /// The request is too old to answer.
+    #[error("the request with eventId {0} has expired")]
+    Expired(i64),
+    /// The request was answered already.
+    #[error("the request with eventId {0} was answered already")]
+    Answered(i64),
+}
+
+/// How many recent messages are kept for `recall`, `quote` and `messageFromId`.
+pub const MESSAGES_KEPT: usize = 4096;
+
+/// How many forwarded-message contents are kept.
+const FORWARDS_KEPT: usize = 64;
+
+/// How long a request handle may be answered.
+pub const REQUEST_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Everything the connector knows about the account's world.
+#[derive(Debug, Default)]
+pub struct Contacts {
+    /// The bot's QQ number; 0 until `get_login_info` answered.
+    pub bot: i64,
+    /// The bot's nickname.
+    pub nickname: String,
+    /// The implementation on the other end.
+    pub implementation: Implementation,
+    /// `app_name` and `app_version` as the server gave them, for the log and `/status`.
+    pub app: String,
+    /// The bot's friends.
+    pub friends: HashMap<i64, Friend>,
+    /// The bot's groups.
+    pub groups: HashMap<i64, Group>,
+    messages: HashMap<i64, Message>,
+    message_order: VecDeque<i64>,
+    forwards: HashMap<String, Value>,
+    forward_order: VecDeque<String>,
+    requests: HashMap<i64, Request>,
+    answered: VecDeque<i64>,
+    next_event_id: i64,
+    missing_actions: HashSet<String>,
+}
+
+/// Now, in seconds since the epoch.
+#[must_use]
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Contacts {
+    /// An empty cache for the bot `bot` (0 when not yet known).
+    #[must_use]
+    pub fn new(bot: i64) -> Self {
+        Self { bot, next_event_id: 1, ..Self::default() }
+    }
+
+    /// A friend as mirai-api-http gives it: `{id, nickname, remark}`; `nickname` is used
+    /// when the friend is not known.
+    #[must_use]
+    pub fn friend_json(&self, id: i64, nickname: &str) -> Value {
+        match self.friends.get(&id) {
+            Some(f) => json!({ "id": id, "nickname": f.nickname, "remark": f.remark }),
+            None => json!({ "id": id, "nickname": nickname, "remark": "" }),
+        }
+    }
+
+    /// A group as mirai-api-http gives it: `{id, name, permission}` (the bot's role).
+    #[must_use]
+    pub fn group_json(&self, id: i64) -> Value {
+        let g = self.groups.get(&id);
+        json!({
+            "id": id,
+            "name": g.map(|g| g.name.as_str()).unwrap_or_default(),
+            "permission": g.and_then(|g| g.bot_role).unwrap_or_default().as_mirai(),
+        })
+    }
+
+    /// A member as mirai-api-http gives it, with its `group`.
+    #[must_use]
+    pub fn member_json(&self, group: i64, id: i64) -> Value {
+        let m = self.groups.get(&group).and_then(|g| g.members.get(&id));
+        let m = m.cloned().unwrap_or_default();
+        let remaining = (m.mute_until - now()).max(0);
+        json!({
+            "id": id,
+            "memberName": m.display_name(),
+            "specialTitle": m.title,
+            "permission": m.role.as_mirai(),
+            "joinTimestamp": m.join_time,
+            "lastSpeakTimestamp": m.last_sent_time,
+            "muteTimeRemaining": remaining,
+            "group": self.group_json(group),
+        })
+    }
+
+    /// The group `id`, made known if it was not.
+    pub fn group_mut(&mut self, id: i64) -> &mut Group {
+        self.groups.entry(id).or_default()
+    }
+
+    /// The member `id` of `group`, made known if it was not.
+    pub fn member_mut(&mut self, group: i64, id: i64) -> &mut Member {
+        self.group_mut(group).members.entry(id).or_default()
+    }
+
+    /// The member `id` of `group`, if known.
+    #[must_use]
+    pub fn member(&self, group: i64, id: i64) -> Option<&Member> {
+        self.groups.get(&group)?.members.get(&id)
+    }
+
+    /// The bot's role in `group`, if known.
+    #[must_use]
+    pub fn bot_role(&self, group: i64) -> Option<Role> {
+        self.groups.get(&group)?.bot_role
+    }
+
+    /// Whether the bot is muted in `group` right now.
+    #[must_use]
+    pub fn bot_muted(&self, group: i64) -> bool {
+        self.groups.get(&group).is_some_and(|g| g.bot_mute_until > now())
+    }
+
+    /// Learn a member from a OneBot member object (`sender` of a group message, or an item
+    /// of `get_group_member_list`): only the fields it carries are changed.
+    pub fn learn_member(&mut self, group: i64, v: &Value) {
+        let Some(id) = v.get("user_id").and_then(as_i64) else { return };
+        let bot = self.bot;
+        let m = self.member_mut(group, id);
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        if let Some(s) = text("nickname") {
+            m.nickname = s;
+        }
+        if let Some(s) = text("card") {
+            m.card = s;
+        }
+        if let Some(s) = text("title") {
+            m.title = s;
+        }
+        if let Some(r) = text("role") {
+            m.role = Role::from_onebot(&r);
+        }
+        if let Some(t) = v.get("join_time").and_then(as_i64) {
+            m.join_time = t;
+        }
+        if let Some(t) = v.get("last_sent_time").and_then(as_i64) {
+            m.last_sent_time = t;
+        }
+        if let Some(t) = v.get("shut_up_timestamp").and_then(as_i64) {
+            m.mute_until = t;
+        }
+        let role = m.role;
+        let mute_until = m.mute_until;
+        if id == bot && v.get("role").is_some() {
+            let g = self.group_mut(group);
+            g.bot_role = Some(role);
+            if v.get("shut_up_timestamp").is_some() {
+                g.bot_mute_until = mute_until;
+            }
+        }
+    }
+
+    /// Remember a message for `recall`, quotes and `messageFromId`; the oldest go first.
+    pub fn remember_message(&mut self, message: Message) {
+        let id = message.id;
+        if self.messages.insert(id, message).is_none() {
+            self.message_order.push_back(id);
+        }
+        while self.message_order.len() > MESSAGES_KEPT {
+            if let Some(old) = self.message_order.pop_front() {
+                self.messages.remove(&old);
+            }
+        }
+    }
+
+    /// A message seen or sent recently.
+    #[must_use]
+    pub fn message(&self, id: i64) -> Option<&Message> {
+        self.messages.get(&id)
+    }
+
+    /// Remember the content of a forwarded message (`get_forward_msg`'s `data`).
+    pub fn remember_forward(&mut self, id: &str, content: Value) {
+        if self.forwards.insert(id.to_owned(), content).is_none() {
+            self.forward_order.push_back(id.to_owned());
+        }
+        while self.forward_order.len() > FORWARDS_KEPT {
+            if let Some(old) = self.forward_order.pop_front() {
+                self.forwards.remove(&old);
+            }
+        }
+    }
+
+    /// The content of a forwarded message fetched earlier.
+    #[must_use]
+    pub fn forward(&self, id: &str) -> Option<&Value> {
+        self.forwards.get(id)
+    }
+
+    /// Note a request and give it a fresh `eventId`, unique across kinds.
+    pub fn add_request(&mut self, request: Request) -> i64 {
+        self.expire_requests();
+        let id = self.next_event_id.max(1);
+        self.next_event_id = id + 1;
+        self.requests.insert(id, request);
+        id
+    }
+
+    /// Take the request `event_id` of `kind` to answer it; it cannot be answered twice.
+    pub fn take_request(&mut self, event_id: i64, kind: RequestKind) -> Result<Request, RequestError> {
+        if self.answered.contains(&event_id) {
+            return Err(RequestError::Answered(event_id));
+        }
+        match self.requests.get(&event_id) {
+            None => return Err(RequestError::Unknown(event_id)),
+            Some(r) if r.kind != kind => return Err(RequestError::Unknown(event_id)),
+            Some(r) if r.created.elapsed() > REQUEST_TTL => {
+                self.requests.remove(&event_id);
+                return Err(RequestError::Expired(event_id));
+            }
+            Some(_) => {}
+        }
+        let r = self.requests.remove(&event_id).ok_or(RequestError::Unknown(event_id))?;
+        self.answered.push_back(event_id);
+        while self.answered.len() > MESSAGES_KEPT {
+            self.answered.pop_front();
+        }
+        Ok(r)
+    }
+
+    /// Put back a request whose answer did not reach the server, so it can be answered again.
+    pub fn restore_request(&mut self, event_id: i64, request: Request) {
+        self.answered.retain(|id| *id != event_id);
+        self.requests.insert(event_id, request);
+    }
+
+    /// Note that the server answered `action` with "unknown action" (1404) on this connection.
+    pub fn note_missing_action(&mut self, action: &str) {
+        self.missing_actions.insert(action.to_owned());
+    }
+
+    /// Whether the server said on this connection that it has no `action`.
+    #[must_use]
+    pub fn action_missing(&self, action: &str) -> bool {
+        self.missing_actions.contains(action)
+    }
+
+    /// Forget which actions the server lacks (a new connection may reach another server).
+    pub fn forget_missing_actions(&mut self) {
+        self.missing_actions.clear();
+    }
+
+    fn expire_requests(&mut self) {
+        self.requests.retain(|_, r| r.created.elapsed() <= REQUEST_TTL);
+    }
+}
+
+/// An integer that OneBot may send as a number or as a numeric string.
+#[must_use]
+pub fn as_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(kind: RequestKind) -> Request {
+        Request {
+            kind,
+            flag: "f".into(),
+            sub_type: "add".into(),
+            group_id: 1,
+            user_id: 2,
+            created: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn request_ids_are_unique_across_kinds_and_answered_once() {
+        let mut c = Contacts::new(1);
+        let a = c.add_request(request(RequestKind::Friend));
+        let b = c.add_request(request(RequestKind::MemberJoin));
+        assert_ne!(a, b);
+        assert_eq!(c.take_request(a, RequestKind::MemberJoin), Err(RequestError::Unknown(a)));
+        assert!(c.take_request(a, RequestKind::Friend).is_ok());
+        assert_eq!(c.take_request(a, RequestKind::Friend), Err(RequestError::Answered(a)));
+        assert_eq!(c.take_request(99, RequestKind::Friend), Err(RequestError::Unknown(99)));
+    }
+
+    #[test]
+    fn members_are_learnt_field_by_field_and_the_bot_role_kept() {
+        let mut c = Contacts::new(10);
+        c.learn_member(5, &json!({"user_id": 7, "nickname": "n", "card": "", "role": "admin"}));
+        c.learn_member(5, &json!({"user_id": "7", "card": "c"}));
+        let m = c.member_json(5, 7);
+        assert_eq!(m["memberName"], "c");
+        assert_eq!(m["permission"], "ADMINISTRATOR");
+        c.learn_member(5, &json!({"user_id": 10, "role": "owner"}));
+        assert_eq!(c.bot_role(5), Some(Role::Owner));
+        assert_eq!(c.group_json(5)["permission"], "OWNER");
+    }
+
+    #[test]
+    fn old_messages_make_room() {
+        let mut c = Contacts::new(1);
+        for id in 0..(MESSAGES_KEPT as i64 + 10) {
+            c.remember_message(Message {
+                id,
+                conversation: 1,
+                group: None,
+                author: 2,
+                time: 0,
+                packet: Value::Null,
+            });
+        }
+        assert!(c.message(0).is_none());
+        assert!(c.message(MESSAGES_KEPT as i64 + 9).is_some());
+    }
+}

@@ -1,0 +1,326 @@
+//! The connector as the host sees it: an [`Adapter`] whose calls become OneBot actions and
+//! whose events arrive in the mirai-api-http shapes, in the order the server sent them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::action::{self, Ctx};
+use super::cache::{Contacts, Implementation};
+use super::event::{self, Fetch, Translated};
+use super::link::{self, Link, LinkActions, Mode, OneBotOptions, Raw};
+use super::Actions;
+use crate::adapter::{Adapter, BoxFuture, Call, CallError, ConnectError, LinkEvent, Upload};
+use crate::protocol::Event;
+
+/// What the connector's tasks share.
+struct Shared {
+    link: Arc<Link>,
+    api: LinkActions,
+    contacts: Mutex<Contacts>,
+    events: mpsc::Sender<LinkEvent>,
+    /// Whether the bot is online as the last heartbeat said.
+    online: AtomicBool,
+}
+
+impl Shared {
+    fn contacts(&self) -> std::sync::MutexGuard<'_, Contacts> {
+        self.contacts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hand a synthesized event to the scripts.
+    fn emit(&self, event: Value) {
+        if self.events.try_send(LinkEvent::Event(Event(event))).is_err() {
+            tracing::warn!("a synthesized event was lost: the host is not keeping up");
+        }
+    }
+
+    fn bot(&self) -> i64 {
+        self.contacts().bot
+    }
+}
+
+/// A link to a OneBot v11 server, as an adapter.
+pub struct OneBotAdapter {
+    shared: Arc<Shared>,
+    /// The address mahua listens on (reverse).
+    listening: Option<std::net::SocketAddr>,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl OneBotAdapter {
+    /// Connect and keep the link up in the background.
+    ///
+    /// Forward: the server must answer now (a wrong address or token fails here); later
+    /// drops are dialled again with backoff. Reverse: listen, and serve the server whenever
+    /// it connects.
+    pub async fn connect(
+        opts: OneBotOptions,
+    ) -> Result<(Arc<Self>, mpsc::Receiver<LinkEvent>), ConnectError> {
+        let (link, mut ends) = Link::new(opts.clone());
+        let (ev_tx, ev_rx) = mpsc::channel(4096);
+        let (raw_tx, raw_rx) = mpsc::channel(4096);
+        let shared = Arc::new(Shared {
+            api: LinkActions(link.clone()),
+            link: link.clone(),
+            contacts: Mutex::new(Contacts::new(0)),
+            events: ev_tx,
+            online: AtomicBool::new(true),
+        });
+        let (ready_tx, ready_rx) = oneshot::channel();
+        match &opts.mode {
+            Mode::Forward { url } => {
+                let url = link::endpoint(url)?;
+                let socket = link::dial(&url, opts.access_token.as_ref()).await?;
+                tokio::spawn(translate(shared.clone(), raw_rx, Some(ready_tx)));
+                tokio::spawn(link::run(link.clone(), ends, Some(socket), raw_tx));
+                match ready_rx.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        link.close();
+                        return Err(e);
+                    }
+                    Err(_) => {
+                        link.close();
+                        return Err(ConnectError::Handshake("the link stopped at once".into()));
+                    }
+                }
+                tracing::info!(url = %url, "connected to the OneBot server");
+                Ok((Arc::new(Self { shared, listening: None, listener: None }), ev_rx))
+            }
+            Mode::Reverse { listen } => {
+                let (bound, accepted, listener) =
+                    link::listen(*listen, opts.access_token.clone()).await?;
+                ends.accept_from(accepted);
+                tracing::info!(listen = %bound, "waiting for the OneBot server to connect (reverse WebSocket)");
+                tokio::spawn(translate(shared.clone(), raw_rx, None));
+                tokio::spawn(link::run(link.clone(), ends, None, raw_tx));
+                let adapter = Self { shared, listening: Some(bound), listener: Some(listener) };
+                Ok((Arc::new(adapter), ev_rx))
+            }
+        }
+    }
+
+    /// The address mahua listens on for the server (reverse mode).
+    #[must_use]
+    pub fn listening(&self) -> Option<std::net::SocketAddr> {
+        self.listening
+    }
+
+    /// The bot's QQ number, once the server told it.
+    #[must_use]
+    pub fn bot(&self) -> i64 {
+        self.shared.bot()
+    }
+
+    /// The implementation on the other end, once known.
+    #[must_use]
+    pub fn implementation(&self) -> Implementation {
+        self.shared.contacts().implementation
+    }
+
+    fn close(&self) {
+        self.shared.link.close();
+        if let Some(l) = &self.listener {
+            l.abort();
+        }
+    }
+}
+
+impl Drop for OneBotAdapter {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Ask who the bot is and what the server is, and load the contacts.
+async fn start(shared: &Shared) -> Result<(), ConnectError> {
+    let failed = |e: super::ActionError| {
+        if shared.link.was_refused() {
+            ConnectError::WrongToken { url: server_name(shared) }
+        } else {
+            ConnectError::Handshake(format!("get_login_info: {e}"))
+        }
+    };
+    let login = shared.api.action("get_login_info", json!({})).await.map_err(failed)?;
+    let version = shared.api.action("get_version_info", json!({})).await.unwrap_or(Value::Null);
+    let id = login.get("user_id").and_then(super::cache::as_i64).unwrap_or_default();
+    let nickname = login.get("nickname").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |k: &str| version.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let app = format!("{} {}", text("app_name"), text("app_version")).trim().to_owned();
+    {
+        let mut c = shared.contacts();
+        c.bot = id;
+        c.nickname = nickname;
+        c.implementation = Implementation::from_app_name(&text("app_name"));
+        c.app = if app.is_empty() { "an unnamed OneBot server".into() } else { app.clone() };
+    }
+    tracing::info!(bot = id, server = %app, "logged in over OneBot v11");
+    if let Err(e) = action::load_contacts(&shared.api, &shared.contacts).await {
+        tracing::warn!(error = %e, "could not load the friend and group lists; events will carry less until they are known");
+    }
+    Ok(())
+}
+
+fn server_name(shared: &Shared) -> String {
+    match &shared.link.options().mode {
+        Mode::Forward { url } => url.clone(),
+        Mode::Reverse { listen } => listen.to_string(),
+    }
+}
+
+/// Turn what the link hears into the host's link events, one at a time and in order.
+async fn translate(
+    shared: Arc<Shared>,
+    mut raw: mpsc::Receiver<Raw>,
+    mut ready: Option<oneshot::Sender<Result<(), ConnectError>>>,
+) {
+    let mut was_up = false;
+    while let Some(item) = raw.recv().await {
+        let out = match item {
+            Raw::Up { gap } => {
+                let started = start(&shared).await;
+                if let Some(tx) = ready.take() {
+                    let failed = started.is_err();
+                    let _ = tx.send(started);
+                    if failed {
+                        return;
+                    }
+                } else if let Err(e) = started {
+                    tracing::warn!(error = %e, "the OneBot server did not say who the bot is");
+                }
+                shared.online.store(true, Ordering::Release);
+                let qq = shared.bot();
+                let kind = if was_up { "BotReloginEvent" } else { "BotOnlineEvent" };
+                was_up = true;
+                vec![
+                    LinkEvent::Connected { gap },
+                    LinkEvent::Event(Event(json!({ "type": kind, "qq": qq }))),
+                ]
+            }
+            Raw::Down(reason) => {
+                let qq = shared.bot();
+                vec![
+                    LinkEvent::Event(Event(json!({ "type": "BotOfflineEventDropped", "qq": qq }))),
+                    LinkEvent::Disconnected { reason },
+                ]
+            }
+            Raw::Event(ev) => on_event(&shared, &ev).await.into_iter().collect(),
+        };
+        for ev in out {
+            if shared.events.send(ev).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// One OneBot event: fetch what the cache lacks, then translate.
+async fn on_event(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
+    let needed = event::fetches(ev, &shared.contacts());
+    for fetch in needed {
+        match fetch {
+            Fetch::Message(id) => {
+                match shared.api.action("get_msg", json!({ "message_id": id })).await {
+                    Ok(data) => {
+                        let mut c = shared.contacts();
+                        if let Some(m) = event::message_from(&data, &c) {
+                            c.remember_message(m);
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, id, "could not fetch a quoted or recalled message"),
+                }
+            }
+            Fetch::Forward(id) => {
+                match shared.api.action("get_forward_msg", json!({ "id": id, "message_id": id })).await {
+                    Ok(data) => shared.contacts().remember_forward(&id, data),
+                    Err(e) => tracing::debug!(error = %e, %id, "could not fetch a forwarded message"),
+                }
+            }
+        }
+    }
+    let translated = event::translate(ev, &mut shared.contacts());
+    match translated {
+        Translated::Mirai(v) | Translated::Extension(v) => Some(LinkEvent::Event(Event(v))),
+        Translated::Heartbeat { online, .. } => {
+            let was = shared.online.swap(online, Ordering::AcqRel);
+            let qq = shared.bot();
+            match (was, online) {
+                (true, false) => {
+                    tracing::warn!("the OneBot server says the bot is offline");
+                    Some(LinkEvent::Event(Event(json!({ "type": "BotOfflineEventDropped", "qq": qq }))))
+                }
+                (false, true) => {
+                    tracing::info!("the OneBot server says the bot is online again");
+                    Some(LinkEvent::Event(Event(json!({ "type": "BotReloginEvent", "qq": qq }))))
+                }
+                _ => None,
+            }
+        }
+        Translated::Lifecycle(sub) => {
+            tracing::debug!(%sub, "OneBot lifecycle event");
+            None
+        }
+        Translated::Dropped(why) => {
+            tracing::debug!(%why, "a OneBot event with nothing for scripts");
+            None
+        }
+    }
+}
+
+impl Adapter for OneBotAdapter {
+    fn call(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let emit_to = shared.clone();
+            let emit = move |v: Value| emit_to.emit(v);
+            let ctx = Ctx { api: &shared.api, contacts: &shared.contacts, emit: &emit };
+            action::run(&call, &ctx).await
+        })
+    }
+
+    fn upload(&self, upload: Upload) -> BoxFuture<Result<Value, CallError>> {
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let emit_to = shared.clone();
+            let emit = move |v: Value| emit_to.emit(v);
+            let ctx = Ctx { api: &shared.api, contacts: &shared.contacts, emit: &emit };
+            action::upload(&upload, &ctx).await
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<()> {
+        self.close();
+        Box::pin(async {})
+    }
+
+    fn rejected_frames(&self) -> u64 {
+        self.shared.link.rejected()
+    }
+
+    fn dialect(&self) -> Option<&'static str> {
+        Some("onebot")
+    }
+
+    fn direct(&self, call: Call) -> BoxFuture<Result<Value, CallError>> {
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let params = match call.content.as_ref() {
+                Value::Null => json!({}),
+                v => v.clone(),
+            };
+            match shared.api.action(&call.command, params).await {
+                Ok(data) => Ok(json!({ "code": 0, "msg": "", "data": data })),
+                Err(e) => action::failure(&call.command, e),
+            }
+        })
+    }
+
+    fn server(&self) -> Option<String> {
+        let c = self.shared.contacts();
+        (!c.app.is_empty()).then(|| format!("{} (OneBot v11)", c.app))
+    }
+}
+
