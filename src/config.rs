@@ -161,7 +161,9 @@ impl OneBotConfig {
     ) -> Result<crate::adapter::onebot::OneBotOptions, ConfigError> {
         use crate::adapter::onebot::{Mode, OneBotOptions};
         let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let given = |v: &Option<String>| {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+        };
         let mode = match (given(&self.url), given(&self.listen)) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
@@ -780,12 +782,18 @@ mod tests {
         assert!(!format!("{c:?}").contains("tok"));
         let c = parse("", &[("MAHUA_ONEBOT_LISTEN", "127.0.0.1:8081"), ("MAHUA_QQ", "5")]).unwrap();
         let o = c.onebot.as_ref().unwrap().options(Path::new("x")).unwrap();
-        assert_eq!(o.mode, crate::adapter::onebot::Mode::Reverse { listen: "127.0.0.1:8081".parse().unwrap() });
+        assert_eq!(
+            o.mode,
+            crate::adapter::onebot::Mode::Reverse { listen: "127.0.0.1:8081".parse().unwrap() }
+        );
         let both = "[mirai]\nverify_key = \"k\"\nqq = 5\n[onebot]\nurl = \"ws://h:1\"\n";
         let e = parse(both, &[]).unwrap_err().to_string();
         assert!(e.contains("[mirai]") && e.contains("[onebot]") && e.contains("mahua.toml"), "{e}");
         let e = parse("[onebot]\n", &[]).unwrap_err().to_string();
-        assert!(e.contains("`url`") && e.contains("`listen`") && e.contains("MAHUA_ONEBOT_URL"), "{e}");
+        assert!(
+            e.contains("`url`") && e.contains("`listen`") && e.contains("MAHUA_ONEBOT_URL"),
+            "{e}"
+        );
         let e = parse("[onebot]\nurl = \"ws://h:1\"\nlisten = \"127.0.0.1:1\"\n", &[])
             .unwrap_err()
             .to_string();

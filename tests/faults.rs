@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{start_custom, start_on, Bot, Transport, REPORTER, WITHIN};
 use mahua::adapter::http::{HttpAdapter, HttpOptions};
+use mahua::adapter::onebot::{Mode, OneBotAdapter, OneBotOptions};
 use mahua::adapter::ws::{WsAdapter, WsOptions};
 use mahua::adapter::{Adapter, Call, CallError, LinkEvent};
 use mahua::config::Secret;
@@ -97,6 +98,24 @@ async fn adapter(
             opts.poll_interval = Duration::from_millis(5);
             opts.max_backoff = Duration::from_millis(200);
             let (a, link) = HttpAdapter::connect(opts).await.expect("connects");
+            (a as Arc<dyn Adapter>, link)
+        }
+        Transport::OneBot => {
+            let mode = Mode::Forward { url: sim.onebot_url() };
+            let mut opts = OneBotOptions::new(mode, Some(Secret::new(common::ONEBOT_TOKEN)));
+            opts.call_timeout = timeout;
+            opts.max_backoff = Duration::from_millis(200);
+            let (a, link) = OneBotAdapter::connect(opts).await.expect("connects");
+            (a as Arc<dyn Adapter>, link)
+        }
+        Transport::OneBotReverse => {
+            let listen = "127.0.0.1:0".parse().expect("address");
+            let mode = Mode::Reverse { listen };
+            let mut opts = OneBotOptions::new(mode, Some(Secret::new(common::ONEBOT_TOKEN)));
+            opts.call_timeout = timeout;
+            let (a, link) = OneBotAdapter::connect(opts).await.expect("listens");
+            let url = format!("ws://{}/", a.listening().expect("bound"));
+            sim.connect_reverse(&url, Some(common::ONEBOT_TOKEN.into()), Duration::from_millis(50));
             (a as Arc<dyn Adapter>, link)
         }
     }

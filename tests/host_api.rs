@@ -1,5 +1,6 @@
 //! Scripts running against the simulator, over each adapter: events in, API calls out.
-//! Every scenario runs over WebSocket and over HTTP polling.
+//! Every scenario runs over WebSocket and over HTTP polling; those that do not look at the
+//! mirai-api-http wire itself also run over OneBot v11, forward and reverse.
 
 mod common;
 
@@ -621,4 +622,30 @@ over_both!(
     handlers_can_be_cancelled_and_unload_runs,
     a_broken_script_does_not_stop_the_others_loading,
     uploads_work_from_files_and_bytes,
+);
+
+/// Run each scenario over OneBot, mahua dialling the server and the server dialling mahua.
+macro_rules! over_onebot {
+    ($($name:ident),* $(,)?) => {
+        mod onebot {
+            $(#[tokio::test] async fn $name() { super::$name(super::Transport::OneBot).await })*
+        }
+        mod onebot_reverse {
+            $(#[tokio::test] async fn $name() { super::$name(super::Transport::OneBotReverse).await })*
+        }
+    };
+}
+
+over_onebot!(
+    ids_stay_integers_whatever_their_size,
+    echo_answers_in_the_simulator,
+    a_hundred_calls_in_flight_from_one_script,
+    events_reach_a_script_in_order,
+    a_failing_callback_disturbs_nothing_else,
+    errors_carry_code_msg_command_and_place,
+    recall_finds_the_conversation_of_a_seen_or_sent_message,
+    bot_wait_takes_the_answer_of_the_same_person,
+    timers_fire_and_cancel,
+    handlers_can_be_cancelled_and_unload_runs,
+    a_broken_script_does_not_stop_the_others_loading,
 );

@@ -168,7 +168,9 @@ impl Soak {
         self.bot
             .sim
             .wait_for(DEADLINE, "the bot to come back", move |s| match t {
-                Transport::Ws => s.socket_count() == 1,
+                Transport::Ws | Transport::OneBot | Transport::OneBotReverse => {
+                    s.socket_count() == 1
+                }
                 _ => s.bound_sessions() == 1,
             })
             .await

@@ -336,7 +336,7 @@ pub fn render(schema: &Schema, lib: &Stdlib) -> String {
     support(&mut out);
     hand_modules(&mut out, schema, &["bot"]);
     mirai(&mut out);
-    hand_modules(&mut out, schema, &["log", "json", "store", "http"]);
+    hand_modules(&mut out, schema, &["log", "json", "store", "http", "onebot"]);
     stdlib(&mut out, lib);
     out
 }

@@ -1,5 +1,5 @@
 //! The hand-kept spec of the modules that are not generated from the command table:
-//! `bot`, `log`, `json`, `store` and `http`.
+//! `bot`, `log`, `json`, `store`, `http` and `onebot`.
 
 /// Where a function may be called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,6 +337,28 @@ pub static MODULES: &[Module] = &[
                 Coroutine,
             ),
         ],
+        values: &[],
+    },
+    Module {
+        name: "onebot",
+        global: true,
+        doc: "Present only when mahua runs on a OneBot v11 server (`[onebot]` in mahua.toml): \
+              direct access to the server's own actions, for what `mirai` has no name for \
+              (NapCat's, LLOneBot's or Lagrange's extensions). Check `if onebot then … end` \
+              in a script that also runs on mirai-api-http. Direct calls do not pass the send \
+              queue's rate limits.",
+        functions: &[func(
+            "call",
+            &[
+                arg("action", "string", "the OneBot action, e.g. `\"get_group_honor_info\"`"),
+                opt("params", "table", "the action's parameters (default `{}`)"),
+            ],
+            &[ret("any", "the action's `data`")],
+            "a failed action raises a `MahuaError` as `mirai` does: an unknown action has code \
+             6, a bad request 400, any other failure 500 with the server's message",
+            "Call one OneBot action as it is.",
+            Coroutine,
+        )],
         values: &[],
     },
 ];

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::annotations::{merge_keys, reply_type};
 use super::modules::{self, Context, Module};
 use super::stdlib::{Source, Stdlib};
+use crate::adapter::onebot::action::{availability, Availability};
 use crate::protocol::commands::{
     Command, Default as ArgDefault, Encoding, Fill, HttpMethod, LuaArg, LuaCall, Reply, Transport,
     COMMANDS,
@@ -98,6 +99,15 @@ fn route_text(cmd: &Command) -> String {
     }
 }
 
+/// Whether a command works over a OneBot server, in words.
+fn onebot_text(cmd: &Command) -> String {
+    match availability(cmd.name, cmd.sub) {
+        Availability::Yes => "works".into(),
+        Availability::Partly(what) => format!("works, but {what}"),
+        Availability::No(why) => format!("not available (code 6): {why}"),
+    }
+}
+
 fn mirai_entry(out: &mut String, cmd: &Command, call: &LuaCall) {
     let _ = writeln!(out, "### `{}`\n\n{}\n", mirai_signature(call), cmd.doc);
     if !call.args.is_empty() {
@@ -119,6 +129,7 @@ fn mirai_entry(out: &mut String, cmd: &Command, call: &LuaCall) {
     }
     let _ = writeln!(out, "- Returns: {}.", returns_text(cmd.reply));
     let _ = writeln!(out, "- Becomes: {}.", route_text(cmd));
+    let _ = writeln!(out, "- Over OneBot: {}.", onebot_text(cmd));
     let mut errors = format!(
         "a `MahuaError` with `command = \"{}\"` on a non-zero status code or a failed request; \
          before sending, a bad-argument error for a missing or mistyped argument",
@@ -354,7 +365,7 @@ pub fn render(lib: &Stdlib) -> String {
         hand_module(&mut out, bot);
     }
     mirai_section(&mut out);
-    for name in ["log", "json", "store", "http"] {
+    for name in ["log", "json", "store", "http", "onebot"] {
         if let Some(m) = by_name(name) {
             hand_module(&mut out, m);
         }

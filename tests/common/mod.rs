@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mahua::adapter::http::{HttpAdapter, HttpOptions};
+use mahua::adapter::onebot::{Mode, OneBotAdapter, OneBotOptions};
 use mahua::adapter::sendq::{SendOptions, SendQueue};
 use mahua::adapter::ws::{WsAdapter, WsOptions};
 use mahua::adapter::{Adapter, LinkEvent};
@@ -39,6 +40,10 @@ pub enum Transport {
     Http,
     /// HTTP polling in the 1.x dialect (the simulator must be in 1.x mode).
     HttpV1,
+    /// OneBot v11, mahua dialling the simulator's WebSocket (the simulator is put in OneBot mode).
+    OneBot,
+    /// OneBot v11, the simulator dialling mahua's listener (reverse WebSocket).
+    OneBotReverse,
 }
 
 impl Transport {
@@ -47,9 +52,18 @@ impl Transport {
         match self {
             Self::Ws => "ws",
             Self::Http | Self::HttpV1 => "http",
+            Self::OneBot | Self::OneBotReverse => "onebot",
         }
     }
+
+    /// Whether it speaks OneBot.
+    pub fn is_onebot(self) -> bool {
+        matches!(self, Self::OneBot | Self::OneBotReverse)
+    }
 }
+
+/// The access token the OneBot transports use.
+pub const ONEBOT_TOKEN: &str = "onebot-test-token";
 
 /// Connect to `sim` over `t` (polling fast over http, so tests stay quick).
 pub async fn connect(t: Transport, sim: &Sim) -> (Arc<dyn Adapter>, mpsc::Receiver<LinkEvent>) {
@@ -70,7 +84,32 @@ pub async fn connect(t: Transport, sim: &Sim) -> (Arc<dyn Adapter>, mpsc::Receiv
             let (a, link) = HttpAdapter::connect(opts).await.expect("connects");
             (a as Arc<dyn Adapter>, link)
         }
+        Transport::OneBot => {
+            let mode = Mode::Forward { url: sim.onebot_url() };
+            let opts = OneBotOptions::new(mode, Some(Secret::new(ONEBOT_TOKEN)));
+            let (a, link) = OneBotAdapter::connect(opts).await.expect("connects");
+            (a as Arc<dyn Adapter>, link)
+        }
+        Transport::OneBotReverse => {
+            let listen = "127.0.0.1:0".parse().expect("address");
+            let opts =
+                OneBotOptions::new(Mode::Reverse { listen }, Some(Secret::new(ONEBOT_TOKEN)));
+            let (a, link) = OneBotAdapter::connect(opts).await.expect("listens");
+            let addr = a.listening().expect("bound");
+            let url = format!("ws://{addr}/onebot/v11/ws");
+            sim.connect_reverse(&url, Some(ONEBOT_TOKEN.into()), Duration::from_millis(50));
+            (a as Arc<dyn Adapter>, link)
+        }
     }
+}
+
+/// A simulator configuration for `t`: OneBot mode with the test token for the OneBot transports.
+pub fn sim_config_for(t: Transport, mut cfg: SimConfig) -> SimConfig {
+    if t.is_onebot() {
+        cfg.protocol = mahua::sim::SimProtocol::OneBot;
+        cfg.access_token = Some(ONEBOT_TOKEN.into());
+    }
+    cfg
 }
 
 /// A running bot with its simulator.
@@ -138,7 +177,7 @@ pub async fn start_wrapped(
     send: SendOptions,
     wrap: impl FnOnce(Arc<dyn Adapter>) -> Arc<dyn Adapter>,
 ) -> Bot {
-    let sim = Sim::start(cfg).await.expect("sim starts");
+    let sim = Sim::start(sim_config_for(t, cfg)).await.expect("sim starts");
     sim.world(|w| w.add_friend(REPORTER, "reporter"));
     let dir = script_dir(scripts);
     let (raw, link) = connect(t, &sim).await;

@@ -230,13 +230,21 @@ async fn on_event(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
                             c.remember_message(m);
                         }
                     }
-                    Err(e) => tracing::debug!(error = %e, id, "could not fetch a quoted or recalled message"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, id, "could not fetch a quoted or recalled message")
+                    }
                 }
             }
             Fetch::Forward(id) => {
-                match shared.api.action("get_forward_msg", json!({ "id": id, "message_id": id })).await {
+                match shared
+                    .api
+                    .action("get_forward_msg", json!({ "id": id, "message_id": id }))
+                    .await
+                {
                     Ok(data) => shared.contacts().remember_forward(&id, data),
-                    Err(e) => tracing::debug!(error = %e, %id, "could not fetch a forwarded message"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, %id, "could not fetch a forwarded message")
+                    }
                 }
             }
         }
@@ -250,7 +258,9 @@ async fn on_event(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
             match (was, online) {
                 (true, false) => {
                     tracing::warn!("the OneBot server says the bot is offline");
-                    Some(LinkEvent::Event(Event(json!({ "type": "BotOfflineEventDropped", "qq": qq }))))
+                    Some(LinkEvent::Event(Event(
+                        json!({ "type": "BotOfflineEventDropped", "qq": qq }),
+                    )))
                 }
                 (false, true) => {
                     tracing::info!("the OneBot server says the bot is online again");
@@ -323,4 +333,3 @@ impl Adapter for OneBotAdapter {
         (!c.app.is_empty()).then(|| format!("{} (OneBot v11)", c.app))
     }
 }
-

@@ -275,6 +275,8 @@ pub(crate) async fn listen(
             let token = token.clone();
             let warned = warned.clone();
             tokio::spawn(async move {
+                // The handshake's callback type is the library's; its error is a whole response.
+                #[allow(clippy::result_large_err)]
                 let check = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
                     if authorized(req, token.as_ref()) {
                         return Ok(resp);
@@ -284,7 +286,8 @@ pub(crate) async fn listen(
                     } else {
                         tracing::debug!(%peer, "refused a OneBot server: wrong access token");
                     }
-                    let mut refusal = ErrorResponse::new(Some("wrong or missing access token".into()));
+                    let mut refusal =
+                        ErrorResponse::new(Some("wrong or missing access token".into()));
                     *refusal.status_mut() = HttpStatus::UNAUTHORIZED;
                     Err(refusal)
                 };
@@ -300,7 +303,9 @@ pub(crate) async fn listen(
                         tracing::debug!(%peer, "a OneBot server connected");
                         let _ = tx.send(socket).await;
                     }
-                    Err(e) => tracing::debug!(%peer, error = %e, "a reverse connection failed its handshake"),
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "a reverse connection failed its handshake")
+                    }
                 }
             });
         }
@@ -322,9 +327,9 @@ fn authorized(req: &Request, token: Option<&Secret>) -> bool {
         return true;
     }
     req.uri().query().is_some_and(|q| {
-        q.split('&').filter_map(|kv| kv.split_once('=')).any(|(k, v)| {
-            k == "access_token" && percent_decode(v) == want
-        })
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .any(|(k, v)| k == "access_token" && percent_decode(v) == want)
     })
 }
 
@@ -366,7 +371,7 @@ enum End {
     Stopped,
     Lost(String),
     /// The server connected again (reverse): serve the new socket.
-    Replaced(Socket),
+    Replaced(Box<Socket>),
 }
 
 /// Serve sockets until shut down: dial again with backoff (forward) or wait for the server to
@@ -398,7 +403,7 @@ pub(crate) async fn run(
             End::Stopped => break,
             End::Lost(reason) => reason,
             End::Replaced(s) => {
-                next = Some(s);
+                next = Some(*s);
                 "the server connected again".to_owned()
             }
         };
@@ -491,7 +496,7 @@ async fn serve(link: &Link, socket: Socket, ends: &mut Ends, raw: &mpsc::Sender<
                 match socket {
                     Some(s) => {
                         let _ = sink.send(Message::Close(None)).await;
-                        return End::Replaced(s);
+                        return End::Replaced(Box::new(s));
                     }
                     None => *accepted = None,
                 }
