@@ -63,8 +63,17 @@ enum Command {
         #[arg(long)]
         qq: Option<i64>,
         /// Speak the mirai-api-http 1.x dialect (HTTP only) instead of 2.x.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "onebot")]
         v1: bool,
+        /// Serve OneBot v11 forward WebSocket (any path) instead of mirai-api-http.
+        #[arg(long)]
+        onebot: bool,
+        /// OneBot: the access token clients must send (and the one sent when dialing).
+        #[arg(long)]
+        access_token: Option<String>,
+        /// OneBot: also dial this reverse-WebSocket listener (e.g. ws://127.0.0.1:8081/), as a server does.
+        #[arg(long)]
+        reverse: Option<String>,
     },
 }
 
@@ -96,9 +105,8 @@ fn main() -> ExitCode {
             runtime.block_on(mahua::cli::status(&config, url, token, json))
         }
         Some(Command::Sandbox { dir }) => runtime.block_on(mahua::cli::sandbox(&dir)),
-        Some(Command::Sim { port, verify_key, qq, v1 }) => {
-            runtime.block_on(mahua::cli::sim(port, verify_key, qq, v1))
-        }
+        Some(Command::Sim { port, verify_key, qq, v1, onebot, access_token, reverse }) => runtime
+            .block_on(mahua::cli::sim(port, verify_key, qq, v1, onebot, access_token, reverse)),
         None => runtime.block_on(mahua::cli::sandbox(&PathBuf::from("scripts"))),
     };
     match result {

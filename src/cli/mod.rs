@@ -13,11 +13,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::adapter::http::{HttpAdapter, HttpOptions};
+use crate::adapter::onebot::OneBotAdapter;
 use crate::adapter::sendq::SendQueue;
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::{Adapter, LinkEvent};
 use crate::admin;
-use crate::adapter::onebot::OneBotAdapter;
 use crate::config::{AdapterKind, Config, Connection, ProtocolVersion, Secret};
 use crate::host::{self, HostOptions, RunningHost};
 use crate::metrics::Metrics;
@@ -187,10 +187,16 @@ pub async fn sim(
     verify_key: Option<String>,
     qq: Option<i64>,
     v1: bool,
+    onebot: bool,
+    access_token: Option<String>,
+    reverse: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let mut cfg = SimConfig::default();
+    let mut cfg = SimConfig { access_token, ..SimConfig::default() };
     if v1 {
         cfg.protocol = crate::sim::SimProtocol::V1 { wrapped_fetch: true };
+    }
+    if onebot {
+        cfg.protocol = crate::sim::SimProtocol::OneBot;
     }
     if let Some(k) = verify_key {
         cfg.verify_key = k;
@@ -198,7 +204,7 @@ pub async fn sim(
     if let Some(q) = qq {
         cfg.qq = q;
     }
-    crate::sim::serve(cfg, port).await?;
+    crate::sim::serve(cfg, port, reverse).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -84,6 +84,31 @@ impl State {
     }
 }
 
+/// Send a socket's answer to `command` as the faults in force say: replaced, stalled,
+/// held back for reordering or doubled.
+pub(super) fn send_answer(
+    inner: &Inner,
+    command: Option<&str>,
+    answer: String,
+    tx: &mpsc::UnboundedSender<Outbound>,
+) {
+    let plan = inner.faults().plan_ws(command, answer, tx);
+    for (delay, text) in plan {
+        if delay.is_zero() {
+            if tx.send(Outbound::Text(text)).is_err() {
+                break;
+            }
+        } else {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                // A socket that is gone has nobody to answer.
+                let _ = tx.send(Outbound::Text(text));
+            });
+        }
+    }
+}
+
 impl Sim {
     /// Answer `command` only after `delay`, over ws and http; `Duration::ZERO` ends the stall.
     pub fn stall(&self, command: &str, delay: Duration) {

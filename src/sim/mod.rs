@@ -9,6 +9,10 @@
 //!
 //! With [`SimProtocol::V1`] the http routes speak the older 1.x dialect instead
 //! (see the `v1` module); the world and the command effects are the same.
+//!
+//! With [`SimProtocol::OneBot`] it serves OneBot v11 forward WebSocket instead, and it can
+//! dial reverse-WebSocket listeners in any mode (see the `onebot` module): the same world,
+//! with events translated and actions run as the matching commands.
 
 mod content;
 mod control;
@@ -16,6 +20,7 @@ mod error;
 pub mod faults;
 mod handlers;
 mod http;
+mod onebot;
 mod session;
 mod v1;
 pub mod world;
@@ -64,6 +69,12 @@ pub struct SimConfig {
     pub session_expiry: Duration,
     /// Which mirai-api-http dialect the http routes speak.
     pub protocol: SimProtocol,
+    /// OneBot: the token clients must send (`None`: no check).
+    pub access_token: Option<String>,
+    /// OneBot: how often each socket gets a heartbeat (zero: never).
+    pub heartbeat: Duration,
+    /// OneBot: message events carry `message` as a CQ-code string instead of segments.
+    pub cq_strings: bool,
 }
 
 /// The mirai-api-http dialect the simulator speaks.
@@ -82,6 +93,8 @@ pub enum SimProtocol {
         /// (later 1.x) instead of answering the bare array (early 1.x).
         wrapped_fetch: bool,
     },
+    /// OneBot v11 forward WebSocket on any path (universal role), plus the control API.
+    OneBot,
 }
 
 impl Default for SimConfig {
@@ -94,6 +107,9 @@ impl Default for SimConfig {
             unread_queue_max: 100,
             session_expiry: Duration::from_secs(180),
             protocol: SimProtocol::V2,
+            access_token: None,
+            heartbeat: Duration::from_secs(30),
+            cq_strings: false,
         }
     }
 }
@@ -101,7 +117,7 @@ impl Default for SimConfig {
 /// A command that reached the server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    /// `"ws"` or `"http"`.
+    /// `"ws"`, `"http"` or `"onebot"`.
     pub adapter: &'static str,
     /// The command name.
     pub command: String,
@@ -169,6 +185,8 @@ struct Inner {
     faults: Mutex<faults::State>,
     /// Pushed events that reached no client (see [`Sim::undelivered`]).
     undelivered: AtomicU64,
+    /// What the OneBot face remembers.
+    onebot: onebot::Face,
 }
 
 /// The task accepting connections, and how to stop it.
@@ -220,6 +238,7 @@ impl Inner {
         let app = match self.cfg.protocol {
             SimProtocol::V2 => http::router(Arc::clone(self)),
             SimProtocol::V1 { .. } => v1::router(Arc::clone(self)),
+            SimProtocol::OneBot => onebot::router(Arc::clone(self)),
         };
         let (stop_tx, mut stop) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -315,16 +334,22 @@ impl Inner {
             }
         }
         for e in &fx.events {
-            let lost = self.sessions().deliver(e);
-            self.lost(lost);
+            self.spread(e);
         }
         self.bump();
     }
 
     fn deliver(&self, event: &Value) {
-        let lost = self.sessions().deliver(event);
-        self.lost(lost);
+        self.spread(event);
         self.bump();
+    }
+
+    /// Push an event to every session and, translated, to every OneBot socket.
+    fn spread(&self, event: &Value) {
+        let onebot =
+            if self.sessions().has_onebot() { self.onebot.frame(self, event) } else { None };
+        let lost = self.sessions().deliver(event, onebot.as_deref());
+        self.lost(lost);
     }
 
     /// Remember what a pushed event means for later commands: cache a message, note a request.
@@ -450,6 +475,7 @@ impl Sim {
             server: Mutex::new(None),
             faults: Mutex::new(faults::State::default()),
             undelivered: AtomicU64::new(0),
+            onebot: onebot::Face::default(),
             addr,
             cfg,
         });
@@ -711,11 +737,22 @@ impl Sim {
 }
 
 /// Serve on `127.0.0.1:port` (0 = any), print the address, log every command and sent message, run until Ctrl-C.
-pub async fn serve(cfg: SimConfig, port: u16) -> anyhow::Result<()> {
+///
+/// With `reverse`, also dial that OneBot reverse-WebSocket listener (again every 3 s while it is away).
+pub async fn serve(cfg: SimConfig, port: u16, reverse: Option<String>) -> anyhow::Result<()> {
     let default_key = cfg.verify_key == SimConfig::default().verify_key;
     let sim = Sim::start_on(SocketAddr::from(([127, 0, 0, 1], port)), cfg).await?;
     let c = sim.config();
-    if let SimProtocol::V1 { .. } = c.protocol {
+    if c.protocol == SimProtocol::OneBot {
+        println!("OneBot v11 simulator (bot {}) listening on {}", c.qq, sim.onebot_url());
+        match &c.access_token {
+            Some(t) => println!(
+                "  forward ws: {} (any path) with Authorization: Bearer {t} or ?access_token={t}",
+                sim.onebot_url()
+            ),
+            None => println!("  forward ws: {} (any path), no access token", sim.onebot_url()),
+        }
+    } else if let SimProtocol::V1 { .. } = c.protocol {
         println!("mirai-api-http {} simulator listening on {}", v1::VERSION, sim.http_url());
         println!("  http: POST {}/auth, then /verify with qq {}", sim.http_url(), c.qq);
         if default_key {
@@ -733,6 +770,10 @@ pub async fn serve(cfg: SimConfig, port: u16) -> anyhow::Result<()> {
         "  control: POST {0}/_sim/event (push an event), GET {0}/_sim/sent (messages the bot sent), POST {0}/_sim/fault (e.g. {{\"fault\":\"restart\"}})",
         sim.http_url()
     );
+    if let Some(url) = reverse {
+        println!("  reverse ws: dialing {url} (again every 3 s while it is away)");
+        sim.connect_reverse(&url, sim.config().access_token.clone(), Duration::from_secs(3));
+    }
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())

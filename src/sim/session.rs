@@ -73,6 +73,16 @@ pub struct Socket {
     pub tx: mpsc::UnboundedSender<Outbound>,
 }
 
+/// A OneBot socket: it belongs to no session (OneBot authenticates once per connection)
+/// and gets every event translated.
+#[derive(Debug)]
+pub struct OneBotSocket {
+    /// Unique per server.
+    pub id: u64,
+    /// Its writer.
+    pub tx: mpsc::UnboundedSender<Outbound>,
+}
+
 /// One session.
 #[derive(Debug)]
 pub struct Session {
@@ -107,6 +117,7 @@ impl Session {
 #[derive(Debug)]
 pub struct Sessions {
     map: HashMap<String, Session>,
+    onebot: Vec<OneBotSocket>,
     next_socket: u64,
     single: bool,
     expiry: Duration,
@@ -117,7 +128,14 @@ impl Sessions {
     /// No sessions yet (in single mode, the single one, bound when `bound_bot` is given).
     #[must_use]
     pub fn new(single: bool, bound_bot: Option<i64>, expiry: Duration, queue_max: usize) -> Self {
-        let mut s = Self { map: HashMap::new(), next_socket: 1, single, expiry, queue_max };
+        let mut s = Self {
+            map: HashMap::new(),
+            onebot: Vec::new(),
+            next_socket: 1,
+            single,
+            expiry,
+            queue_max,
+        };
         if single {
             let mut session = Session::new(bound_bot);
             session.permanent = true;
@@ -139,10 +157,51 @@ impl Sessions {
         self.map.values().filter(|s| s.bot.is_some()).count()
     }
 
-    /// How many sockets are attached.
+    /// How many sockets are attached (OneBot sockets included).
     #[must_use]
     pub fn socket_count(&self) -> usize {
-        self.map.values().map(|s| s.sockets.len()).sum()
+        self.map.values().map(|s| s.sockets.len()).sum::<usize>() + self.onebot.len()
+    }
+
+    /// Attach a OneBot socket; its id.
+    pub fn attach_onebot(&mut self, tx: mpsc::UnboundedSender<Outbound>) -> u64 {
+        let id = self.next_socket;
+        self.next_socket += 1;
+        self.onebot.push(OneBotSocket { id, tx });
+        id
+    }
+
+    /// A OneBot socket ended.
+    pub fn detach_onebot(&mut self, id: u64) {
+        self.onebot.retain(|s| s.id != id);
+    }
+
+    /// Whether any OneBot socket is attached.
+    #[must_use]
+    pub fn has_onebot(&self) -> bool {
+        !self.onebot.is_empty()
+    }
+
+    /// Push a OneBot frame to every OneBot socket; whether one took it, and how many are gone.
+    fn push_onebot_frame(&self, frame: &str) -> (bool, u64) {
+        let (mut reached, mut lost) = (false, 0);
+        for socket in &self.onebot {
+            if socket.tx.send(Outbound::Push(frame.to_owned())).is_ok() {
+                reached = true;
+            } else {
+                lost += 1;
+            }
+        }
+        (reached, lost)
+    }
+
+    /// Push a raw OneBot event to every OneBot socket; how many times it was lost (once
+    /// when there is no socket at all).
+    pub fn push_onebot(&self, frame: &str) -> u64 {
+        match self.push_onebot_frame(frame) {
+            (false, 0) => 1,
+            (_, lost) => lost,
+        }
     }
 
     fn fresh_key(&self) -> String {
@@ -275,11 +334,12 @@ impl Sessions {
         }
     }
 
-    /// Push an event to every bound session: its sockets by path and its unread queue.
+    /// Push an event to every bound session (its sockets by path and its unread queue) and
+    /// `onebot`, the event as OneBot has it if it has it, to every OneBot socket.
     ///
     /// Returns how many times it was lost: once for each full queue and each socket that
-    /// is gone, or once when no session wanted it at all.
-    pub fn deliver(&mut self, event: &Value) -> u64 {
+    /// is gone, or once when no session or socket wanted it at all.
+    pub fn deliver(&mut self, event: &Value, onebot: Option<&str>) -> u64 {
         let is_message = event.get("type").and_then(Value::as_str).is_some_and(is_message_type);
         let frame = json!({ "syncId": PUSH_SYNC_ID, "data": event }).to_string();
         let (mut reached, mut lost) = (false, 0);
@@ -302,6 +362,11 @@ impl Sessions {
                 }
             }
         }
+        if let Some(frame) = onebot {
+            let (got, gone) = self.push_onebot_frame(frame);
+            reached |= got;
+            lost += gone;
+        }
         if !reached && lost == 0 {
             lost = 1;
         }
@@ -310,21 +375,21 @@ impl Sessions {
 
     /// Tell every socket to do `what` (close it, cut it).
     pub fn tell_sockets(&self, what: &Outbound) {
-        for s in self.map.values() {
-            for socket in &s.sockets {
-                // A socket that is already gone needs no telling.
-                let _ = socket.tx.send(what.clone());
-            }
+        let mirai = self.map.values().flat_map(|s| s.sockets.iter().map(|x| &x.tx));
+        for tx in mirai.chain(self.onebot.iter().map(|x| &x.tx)) {
+            // A socket that is already gone needs no telling.
+            let _ = tx.send(what.clone());
         }
     }
 
-    /// Send a raw text frame to every socket of a bound session; how many took it.
+    /// Send a raw text frame to every socket of a bound session and every OneBot socket;
+    /// how many took it.
     pub fn send_raw(&self, text: &str) -> usize {
-        self.map
-            .values()
-            .filter(|s| s.bot.is_some())
-            .flat_map(|s| &s.sockets)
-            .filter(|socket| socket.tx.send(Outbound::Text(text.to_owned())).is_ok())
+        let mirai = self.map.values().filter(|s| s.bot.is_some()).flat_map(|s| &s.sockets);
+        mirai
+            .map(|x| &x.tx)
+            .chain(self.onebot.iter().map(|x| &x.tx))
+            .filter(|tx| tx.send(Outbound::Text(text.to_owned())).is_ok())
             .count()
     }
 
@@ -341,6 +406,7 @@ impl Sessions {
     /// Forget every session but the permanent one (its queue emptied); the sockets are cut.
     pub fn forget_all(&mut self) {
         self.tell_sockets(&Outbound::Abort);
+        self.onebot.clear();
         self.map.retain(|_, s| s.permanent);
         for s in self.map.values_mut() {
             s.sockets.clear();

@@ -148,20 +148,7 @@ async fn run(inner: Arc<Inner>, path: WsPath, params: Handshake, mut socket: Web
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
                     let (reply, command) = handle_frame(&inner, &key, text.as_str());
-                    let plan = inner.faults().plan_ws(command.as_deref(), reply, &tx);
-                    for (delay, text) in plan {
-                        if delay.is_zero() {
-                            if tx.send(Outbound::Text(text)).is_err() {
-                                break;
-                            }
-                        } else {
-                            let tx = tx.clone();
-                            tokio::spawn(async move {
-                                tokio::time::sleep(delay).await;
-                                let _ = tx.send(Outbound::Text(text));
-                            });
-                        }
-                    }
+                    super::faults::send_answer(&inner, command.as_deref(), reply, &tx);
                 }
                 Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
