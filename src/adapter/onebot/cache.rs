@@ -410,7 +410,11 @@ impl Contacts {
     }
 
     /// Take the request `event_id` of `kind` to answer it; it cannot be answered twice.
-    pub fn take_request(&mut self, event_id: i64, kind: RequestKind) -> Result<Request, RequestError> {
+    pub fn take_request(
+        &mut self,
+        event_id: i64,
+        kind: RequestKind,
+    ) -> Result<Request, RequestError> {
         if self.answered.contains(&event_id) {
             return Err(RequestError::Answered(event_id));
         }
