@@ -167,12 +167,16 @@ async fn early_fetch_answers_bare_arrays() {
     assert_eq!(c.get("/countMessage", &[]).await, json!(2));
     let peeked = c.get("/peekMessage", &[("count", "1")]).await;
     assert_eq!(peeked.as_array().map(Vec::len), Some(1));
-    assert_eq!(peeked[0]["messageChain"][0]["id"], first);
+    // 1.x: a friend message has no Source, and its sender a `nickName`.
+    assert_eq!(peeked[0]["messageChain"], json!([{"type": "Plain", "text": "one"}]));
+    assert!(first > 0);
     let fetched = c.get("/fetchMessage", &[("count", "10")]).await;
     let events = fetched.as_array().expect("bare array");
     assert_eq!(events.len(), 2);
     assert_eq!(events[0]["type"], "FriendMessage");
-    assert_eq!(events[1]["messageChain"][1], json!({"type": "Plain", "text": "two"}));
+    assert!(events[0]["sender"]["nickName"].is_string(), "{}", events[0]);
+    assert!(events[0]["sender"].get("nickname").is_none());
+    assert_eq!(events[1]["messageChain"][0], json!({"type": "Plain", "text": "two"}));
     assert_eq!(c.get("/fetchMessage", &[("count", "10")]).await, json!([]));
     // Errors stay state codes.
     state(3)(&c.send_get_as("/fetchMessage", "nosuch").await);
@@ -190,11 +194,15 @@ async fn later_fetch_answers_wrapped() {
     let id = sim.group_message(DEFAULT_GROUP, MEMBER, json!("hi"));
     assert_eq!(c.get("/countMessage", &[]).await, json!({"code": 0, "data": 1}));
     let latest = c.get("/peekLatestMessage", &[("count", "5")]).await;
-    assert_eq!(latest["data"][0]["messageChain"][0]["id"], id);
+    // 1.x: a group message leads with `{"type":"Source","uid":…}`.
+    assert_eq!(latest["data"][0]["messageChain"][0], json!({"type": "Source", "uid": id}));
     let v = c.get("/fetchMessage", &[("count", "10")]).await;
     assert_eq!(v["code"], 0);
     assert_eq!(v["data"][0]["type"], "GroupMessage");
     assert_eq!(v["data"][0]["sender"]["id"], MEMBER);
+    let mut keys: Vec<_> = v["data"][0]["sender"].as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["group", "id", "memberName", "permission"]);
     assert_eq!(c.get("/fetchLatestMessage", &[("count", "10")]).await["data"], json!([]));
     state(400)(&c.get("/fetchMessage", &[("count", "many")]).await);
     sim.shutdown().await;
@@ -207,6 +215,8 @@ async fn lists_are_bare_arrays() {
     let friends = c.get("/friendList", &[]).await;
     assert_eq!(friends.as_array().map(Vec::len), Some(1));
     assert_eq!(friends[0]["id"], DEFAULT_FRIEND);
+    assert!(friends[0]["nickName"].is_string(), "{friends}");
+    assert!(friends[0].get("nickname").is_none());
     let groups = c.get("/groupList", &[]).await;
     assert_eq!(
         groups[0],
@@ -217,6 +227,7 @@ async fn lists_are_bare_arrays() {
         members.as_array().unwrap().iter().filter_map(|m| m["id"].as_i64()).collect();
     assert_eq!(ids, [OWNER, 20002, DEFAULT_FRIEND, MEMBER]);
     assert_eq!(members[0]["group"]["id"], DEFAULT_GROUP);
+    assert!(members[0].get("joinTimestamp").is_none(), "1.x members have no 2.x-only keys");
     state(5)(&c.get("/memberList", &[("target", "1")]).await);
     state(500)(&c.get("/memberList", &[]).await);
     sim.shutdown().await;
@@ -414,6 +425,7 @@ async fn message_from_id_finds_the_cached_packet() {
     let v = c.get("/messageFromId", &[("id", &id.to_string())]).await;
     assert_eq!(v["code"], 0);
     assert_eq!(v["data"]["type"], "GroupMessage");
+    assert_eq!(v["data"]["messageChain"][0], json!({"type": "Source", "uid": id}));
     assert_eq!(v["data"]["messageChain"][1]["text"], "remember me");
     state(5)(&c.get("/messageFromId", &[("id", "4242")]).await);
     state(400)(&c.get("/messageFromId", &[]).await);

@@ -244,30 +244,10 @@ fn request_for(call: &Call, protocol: ProtocolVersion) -> Result<Request, CallEr
     };
     let mut content = Value::clone(&call.content);
     if protocol == ProtocolVersion::V1 {
-        if !v1::has(&call.command) {
-            return Err(CallError::Unsupported {
-                command: call.command.clone(),
-                reason: "is not available on a mirai-api-http 1.x server".into(),
-            });
-        }
-        let message_id = content.get("messageId").cloned();
-        match call.command.as_str() {
-            // 1.x names the message by id alone.
-            "recall" => content = json!({ "target": message_id }),
-            "messageFromId" => content = json!({ "id": message_id }),
-            _ => {}
-        }
+        content = v1::request(&call.command, content)
+            .map_err(|reason| CallError::Unsupported { command: call.command.clone(), reason })?;
     }
     Ok(Request { method, path, content })
-}
-
-/// A 1.x answer in the 2.x shape: bare lists and ids wrapped as `{code, data}`.
-fn normalize_v1(command: &str, body: Value) -> Value {
-    match (command, body) {
-        ("uploadImage", Value::String(id)) => json!({ "imageId": id }),
-        (_, Value::Array(items)) => json!({ "code": 0, "msg": "", "data": items }),
-        (_, other) => other,
-    }
 }
 
 impl Inner {
@@ -323,7 +303,8 @@ impl Inner {
             ));
         }
         let body = multipart::parse_body(&text);
-        Ok(if v1 { normalize_v1(command, body) } else { body })
+        // On 1.x this is also where fetched events take their 2.x shapes.
+        Ok(if v1 { v1::answer(command, &req.content, body, v1::unix_now()) } else { body })
     }
 
     /// The link went down: tell the scripts, unless they know already.
@@ -520,7 +501,7 @@ impl Adapter for HttpAdapter {
             let timeout = inner.opts.call_timeout;
             let body =
                 multipart::send(&inner.client, &inner.base, &session, v1, upload, timeout).await?;
-            Ok(if v1 { normalize_v1(&command, body) } else { body })
+            Ok(if v1 { v1::answer(&command, &Value::Null, body, v1::unix_now()) } else { body })
         })
     }
 
@@ -572,16 +553,18 @@ mod tests {
     }
 
     #[test]
-    fn one_x_requests_and_answers_are_translated() {
+    fn one_x_requests_are_translated_or_refused() {
         let recall = Call::new("recall", None, json!({"messageId": 5, "target": 9}));
         let r = request_for(&recall, ProtocolVersion::V1).unwrap();
         assert_eq!(r.content, json!({"target": 5}));
         let anno = Call::new("anno_list", None, json!({}));
         assert!(request_for(&anno, ProtocolVersion::V1).is_err());
-        assert_eq!(
-            normalize_v1("friendList", json!([1])),
-            json!({"code": 0, "msg": "", "data": [1]})
-        );
-        assert_eq!(normalize_v1("uploadImage", json!("{X}.jpg")), json!({"imageId": "{X}.jpg"}));
+        let kick = Call::new("kick", None, json!({"target": 1, "memberId": 2, "block": true}));
+        let Err(CallError::Unsupported { reason, .. }) = request_for(&kick, ProtocolVersion::V1)
+        else {
+            panic!("kick with block must be refused over 1.x");
+        };
+        assert!(reason.contains("`block`"), "{reason}");
+        assert!(request_for(&kick, ProtocolVersion::V2).is_ok());
     }
 }

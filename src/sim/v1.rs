@@ -8,6 +8,12 @@
 //! a message by its id alone. Every other path answers 404, as does a known path
 //! with the wrong method.
 //!
+//! Friends, members and message packets leave in the 1.x shape of the 1.x docs:
+//! a friend's `nickName`; a member's `id`, `memberName`, `permission` and `group`
+//! only; a group message's chain led by `{"type":"Source","uid":…}` (the docs'
+//! `fetchMessage` example) and every other packet's chain with no `Source` at all
+//! (the docs say only group messages carry one).
+//!
 //! `received()` records each request under the 2.x command it amounts to:
 //! `/auth` as `verify`, `/verify` as `bind`, `GET /groupConfig` as
 //! `groupConfig`/`get`, and so on. The content is the JSON body as sent, the
@@ -140,7 +146,7 @@ fn get_answer(
     match name {
         "fetchMessage" | "fetchLatestMessage" | "peekMessage" | "peekLatestMessage"
         | "countMessage" => {
-            let events = take_data(http::queue(inner, name, &content, key)?);
+            let events = one_x_list(take_data(http::queue(inner, name, &content, key)?), event);
             Ok(if wrapped_fetch(inner) { json!({ "code": 0, "data": events }) } else { events })
         }
         "groupConfig" | "memberInfo" => {
@@ -162,7 +168,8 @@ fn get_answer(
         // The lists: bare arrays.
         _ => {
             inner.sessions().bound(key)?;
-            Ok(take_data(inner.try_execute(cmd, &content, key.unwrap_or_default())?))
+            let list = take_data(inner.try_execute(cmd, &content, key.unwrap_or_default())?);
+            Ok(one_x_list(list, party))
         }
     }
 }
@@ -187,7 +194,51 @@ fn message_from_id(
         .ok_or_else(Fail::not_found)?;
     let cmd = command("messageFromId", None)?;
     let content = as_content(json!({ "target": conversation, "messageId": id }));
-    inner.try_execute(cmd, &content, key.unwrap_or_default())
+    let mut answer = inner.try_execute(cmd, &content, key.unwrap_or_default())?;
+    if let Some(packet) = answer.get_mut("data") {
+        *packet = event(packet.take());
+    }
+    Ok(answer)
+}
+
+/// Each item of a list in its 1.x shape; anything else as it is.
+fn one_x_list(v: Value, one: fn(Value) -> Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.into_iter().map(one).collect()),
+        other => other,
+    }
+}
+
+/// A friend (`nickName`) or member (no 2.x-only keys) as 1.x has it.
+fn party(v: Value) -> Value {
+    let Value::Object(mut p) = v else { return v };
+    if p.get("group").is_some_and(Value::is_object) {
+        p.retain(|k, _| matches!(k.as_str(), "id" | "memberName" | "permission" | "group"));
+    } else if let Some(nick) = p.remove("nickname") {
+        p.insert("nickName".into(), nick);
+    }
+    Value::Object(p)
+}
+
+/// An event or message packet as a 1.x server pushes it.
+fn event(v: Value) -> Value {
+    let Value::Object(mut ev) = v else { return v };
+    for key in ["sender", "subject", "member", "operator", "invitor", "friend"] {
+        if let Some(p) = ev.get_mut(key) {
+            *p = party(p.take());
+        }
+    }
+    let group = ev.get("type").and_then(Value::as_str) == Some("GroupMessage");
+    if let Some(Value::Array(chain)) = ev.get_mut("messageChain") {
+        let is_source = |e: &Value| e.get("type").and_then(Value::as_str) == Some("Source");
+        if let Some(i) = chain.iter().position(is_source) {
+            let source = chain.remove(i);
+            if group {
+                chain.insert(0, json!({ "type": "Source", "uid": source.get("id") }));
+            }
+        }
+    }
+    Value::Object(ev)
 }
 
 fn as_content(v: Value) -> Content {
