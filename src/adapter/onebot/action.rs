@@ -44,12 +44,16 @@ pub fn availability(command: &str, sub_command: Option<&str>) -> Availability {
     use Availability::{No, Partly, Yes};
     match (command, sub_command) {
         ("about" | "botList" | "sessionInfo" | "friendList" | "groupList" | "memberList", None)
-        | ("latestMemberList" | "sendFriendMessage" | "sendGroupMessage", None)
-        | ("sendTempMessage" | "sendImageMessage" | "recall" | "uploadImage", None)
-        | ("uploadVoice" | "uploadShortVideo" | "deleteFriend" | "unmute" | "quit", None)
+        | ("latestMemberList" | "sendImageMessage" | "recall" | "uploadImage", None)
+        | ("uploadVoice" | "deleteFriend" | "unmute" | "quit", None)
         | ("mute" | "muteAll" | "unmuteAll" | "memberAdmin" | "anno_delete", None)
         | ("resp_botInvitedJoinGroupRequestEvent", None)
         | ("memberInfo", Some("update")) => Yes,
+        ("sendFriendMessage" | "sendGroupMessage" | "sendTempMessage", None) => Partly(
+            "MiraiCode, MarketFace and File elements cannot be sent, and NapCat drops Xml and \
+             Poke elements",
+        ),
+        ("uploadShortVideo", None) => Partly("the thumbnail is not used; the server makes one"),
         ("botProfile" | "friendProfile" | "memberProfile" | "userProfile", None) => {
             Partly("email, level and sign only where the server reports them (NapCat)")
         }
@@ -536,6 +540,8 @@ pub async fn load_contacts(
     api: &dyn Actions,
     contacts: &Mutex<Contacts>,
 ) -> Result<(), ActionError> {
+    // A new connection may reach another server: ask it again for what the last one lacked.
+    lock(contacts).forget_missing_actions();
     let known = lock(contacts).bot;
     if known == 0 {
         let me = call_action(api, contacts, "get_login_info", json!({})).await?;
@@ -1205,7 +1211,9 @@ mod files {
 
     use serde_json::{json, Value};
 
-    use super::{act, act_or, data, int, items, lock, ok, text, Content, Ctx, Outcome, Stop};
+    use super::{
+        act, act_or, as_i64, data, int, items, lock, ok, text, Content, Ctx, Outcome, Stop,
+    };
     use crate::protocol::StatusCode;
 
     /// The root folder's id and path.
@@ -1347,7 +1355,7 @@ mod files {
     pub(super) fn file_json(group_json: &Value, node: &Node, url: Option<&str>) -> Value {
         let (parent, prefix) = parent_json(group_json, node.parent.as_ref());
         let f = &node.raw;
-        let size = f.get("file_size").or_else(|| f.get("size")).and_then(cache_int).unwrap_or(0);
+        let size = f.get("file_size").or_else(|| f.get("size")).and_then(as_i64).unwrap_or(0);
         let (uploader, uploaded, modified) =
             (int(f, "uploader"), int(f, "upload_time"), int(f, "modify_time"));
         let download = url.map_or(Value::Null, |url| {
@@ -1363,10 +1371,6 @@ mod files {
             "uploaderId": uploader, "uploadTime": uploaded, "lastModifyTime": modified,
             "downloadInfo": download,
         })
-    }
-
-    fn cache_int(v: &Value) -> Option<i64> {
-        super::as_i64(v)
     }
 
     /// A node as mirai-api-http gives it, fetching its download url when asked.
@@ -1621,4 +1625,133 @@ fn base64(bytes: &[u8]) -> String {
         out.push(if chunk.len() > 2 { sextet(0) } else { '=' });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::adapter::BoxFuture;
+
+    /// A server that answers every action with `null`.
+    struct Null;
+
+    impl Actions for Null {
+        fn action(&self, _: &str, _: Value) -> BoxFuture<Result<Value, ActionError>> {
+            Box::pin(async { Ok(Value::Null) })
+        }
+    }
+
+    fn failed(retcode: i64, msg: &str) -> ActionError {
+        ActionError::Failed { action: "set_group_ban".into(), retcode, msg: msg.into() }
+    }
+
+    #[test]
+    fn base64_matches_the_standard_alphabet_and_padding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
+
+    #[test]
+    fn failures_map_retcodes_to_mirai_codes() {
+        let body = failure("mute", failed(UNKNOWN_ACTION, "")).unwrap();
+        assert_eq!(
+            body,
+            json!({"code": 6, "msg": "mute is not available over OneBot (the server has no action set_group_ban)"})
+        );
+        assert_eq!(
+            failure("mute", failed(1400, "")).unwrap(),
+            json!({"code": 400, "msg": "无效参数"})
+        );
+        assert_eq!(failure("mute", failed(1400, "x")).unwrap(), json!({"code": 400, "msg": "x"}));
+        assert_eq!(
+            failure("mute", failed(1200, "权限不足")).unwrap(),
+            json!({"code": 500, "msg": "权限不足"})
+        );
+        let body = failure("mute", failed(100, "")).unwrap();
+        assert_eq!(
+            body,
+            json!({"code": 500, "msg": "set_group_ban: the server answered retcode 100"})
+        );
+        let lost = ActionError::Call(CallError::Timeout {
+            command: "set_group_ban".into(),
+            after: Duration::from_secs(10),
+        });
+        let err = failure("mute", lost).unwrap_err();
+        assert_eq!(err.command(), "mute");
+        assert!(
+            matches!(err, CallError::Timeout { after, .. } if after == Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn availability_is_one_table() {
+        assert_eq!(availability("recall", None), Availability::Yes);
+        assert!(matches!(
+            availability("resp_newFriendRequestEvent", None),
+            Availability::Partly(_)
+        ));
+        assert!(matches!(availability("cmd_execute", None), Availability::No(_)));
+        assert!(matches!(availability("fetchMessage", None), Availability::No(_)));
+        assert!(matches!(availability("groupConfig", None), Availability::No(_)));
+        assert!(matches!(availability("groupConfig", Some("get")), Availability::Partly(_)));
+        assert!(matches!(availability("recall", Some("get")), Availability::No(_)));
+    }
+
+    #[test]
+    fn content_reads_numbers_and_skips_nulls() {
+        let v = json!({"a": 5, "b": "6", "c": null, "d": "x", "e": true});
+        let c = Content(&v);
+        assert_eq!(c.long("a"), Some(5));
+        assert_eq!(c.long("b"), Some(6));
+        assert_eq!(c.long("c"), None);
+        assert_eq!(c.text("d"), Some("x"));
+        assert_eq!(c.flag("e"), Some(true));
+        assert!(
+            matches!(c.need("c"), Err(Stop::Refuse(StatusCode::InvalidArgument, m)) if m.ends_with(": c"))
+        );
+    }
+
+    #[test]
+    fn calls_can_be_spawned() {
+        fn assert_send<T: Send>(_: &T) {}
+        let contacts = Mutex::new(Contacts::new(1));
+        let emit = |_: Value| {};
+        let ctx = Ctx { api: &Null, contacts: &contacts, emit: &emit };
+        let call = Call::new("recall", None, json!({"target": 1, "messageId": 2}));
+        assert_send(&run(&call, &ctx));
+        let up = Upload { command: "uploadImage".into(), fields: Vec::new(), files: Vec::new() };
+        assert_send(&upload(&up, &ctx));
+        assert_send(&load_contacts(&Null, &contacts));
+    }
+
+    #[tokio::test]
+    async fn a_missing_action_is_remembered_until_the_next_connect() {
+        struct Missing(Mutex<usize>);
+        impl Actions for Missing {
+            fn action(&self, action: &str, _: Value) -> BoxFuture<Result<Value, ActionError>> {
+                *self.0.lock().unwrap() += 1;
+                let e = ActionError::Failed {
+                    action: action.to_owned(),
+                    retcode: UNKNOWN_ACTION,
+                    msg: String::new(),
+                };
+                Box::pin(async move { Err(e) })
+            }
+        }
+        let api = Missing(Mutex::new(0));
+        let contacts = Mutex::new(Contacts::new(1));
+        for _ in 0..3 {
+            let e = call_action(&api, &contacts, "x", json!({})).await.unwrap_err();
+            assert!(e.is_unknown_action());
+        }
+        assert_eq!(*api.0.lock().unwrap(), 1);
+        assert!(load_contacts(&api, &contacts).await.is_err());
+        assert!(!lock(&contacts).action_missing("x"));
+    }
 }
