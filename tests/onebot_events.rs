@@ -321,7 +321,10 @@ fn group_message_from_the_cache_and_the_sender() {
         507,
         ALICE,
         text("大家好"),
-        json!({"group_id": G, "group_name": "测试群", "sender": {"user_id": ALICE, "nickname": "Alice", "card": "阿丽丝", "role": "member"}}),
+        json!({
+            "group_id": G, "group_name": "测试群",
+            "sender": {"user_id": ALICE, "nickname": "Alice", "card": "阿丽丝", "role": "member"},
+        }),
     );
     golden(
         ev,
@@ -960,7 +963,8 @@ fn group_poke_is_a_group_nudge() {
     let mut c = world();
     let raw = json!([
         {"col": "1", "nm": "", "type": "qq", "uid": "u_a"},
-        {"jp": "https://zb.vip.qq.com/v2/pages/nudgeMall", "src": "http://tianquan.gtimg.cn/nudgeaction/item/0/expression.jpg", "type": "img"},
+        {"jp": "https://zb.vip.qq.com/v2/pages/nudgeMall", "type": "img",
+            "src": "http://tianquan.gtimg.cn/nudgeaction/item/0/expression.jpg"},
         {"txt": "拍了拍", "type": "nor"},
         {"col": "1", "nm": "", "tp": "0", "type": "qq", "uid": "u_b"},
         {"txt": "的肩膀", "type": "nor"},
@@ -979,6 +983,22 @@ fn group_poke_is_a_group_nudge() {
         json!({"type": "NudgeEvent", "fromId": ALICE, "target": BOB,
             "subject": {"kind": "Group", "id": G, "name": "测试群", "permission": "ADMINISTRATOR"},
             "action": "戳了戳", "suffix": ""}),
+    );
+}
+
+#[test]
+fn lagrange_group_poke_has_action_and_suffix() {
+    let mut c = world();
+    c.implementation = Implementation::Lagrange;
+    golden(
+        notify(
+            "poke",
+            json!({"group_id": G, "user_id": BOB, "target_id": ALICE, "action": "揉了揉", "suffix": "的头"}),
+        ),
+        &mut c,
+        json!({"type": "NudgeEvent", "fromId": BOB, "target": ALICE,
+            "subject": {"kind": "Group", "id": G, "name": "测试群", "permission": "ADMINISTRATOR"},
+            "action": "揉了揉", "suffix": "的头"}),
     );
 }
 
@@ -1239,7 +1259,8 @@ fn events_without_a_counterpart_are_extensions() {
         ),
         (notice("something_new", json!({})), "OneBot.notice.something_new"),
         (
-            json!({"post_type": "message", "message_type": "guild", "sub_type": "channel", "guild_id": "1", "channel_id": "2", "message_id": "3", "message": []}),
+            json!({"post_type": "message", "message_type": "guild", "sub_type": "channel",
+                "guild_id": "1", "channel_id": "2", "message_id": "3", "message": []}),
             "OneBot.message.guild",
         ),
         (

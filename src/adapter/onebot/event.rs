@@ -386,7 +386,11 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         }
         let chain = chain(Scene { group: Some(g), peer: g });
         let packet = if sent {
-            json!({ "type": "GroupSyncMessage", "messageChain": chain, "subject": group_with(contacts, g, ev) })
+            json!({
+                "type": "GroupSyncMessage",
+                "messageChain": chain,
+                "subject": group_with(contacts, g, ev),
+            })
         } else {
             let mut who = match ev.get("anonymous").filter(|a| a.is_object()) {
                 Some(anon) => anonymous(contacts, g, user, anon),
@@ -405,21 +409,37 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         };
         if let Some(g) = temp_group(ev, contacts) {
             let chain = chain(Scene { group: Some(g), peer });
-            let packet = json!({ "type": "TempSyncMessage", "messageChain": chain, "subject": member(contacts, g, peer) });
+            let packet = json!({
+                "type": "TempSyncMessage",
+                "messageChain": chain,
+                "subject": member(contacts, g, peer),
+            });
             return Ok(message(peer, Some(g), packet));
         }
         let chain = chain(Scene { group: None, peer });
         let packet = if is_stranger(contacts, peer) {
-            json!({ "type": "StrangerSyncMessage", "messageChain": chain, "subject": stranger(peer, "") })
+            json!({
+                "type": "StrangerSyncMessage",
+                "messageChain": chain,
+                "subject": stranger(peer, ""),
+            })
         } else {
-            json!({ "type": "FriendSyncMessage", "messageChain": chain, "subject": contacts.friend_json(peer, "") })
+            json!({
+                "type": "FriendSyncMessage",
+                "messageChain": chain,
+                "subject": contacts.friend_json(peer, ""),
+            })
         };
         return Ok(message(peer, None, packet));
     }
     let nickname = text(sender, "nickname");
     if let Some(g) = temp_group(ev, contacts) {
         let chain = chain(Scene { group: Some(g), peer: user });
-        let packet = json!({ "type": "TempMessage", "messageChain": chain, "sender": member_with(contacts, g, user, sender) });
+        let packet = json!({
+            "type": "TempMessage",
+            "messageChain": chain,
+            "sender": member_with(contacts, g, user, sender),
+        });
         return Ok(message(user, Some(g), packet));
     }
     let chain = chain(Scene { group: None, peer: user });
@@ -428,9 +448,17 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         _ => is_stranger(contacts, user),
     };
     let packet = if as_stranger {
-        json!({ "type": "StrangerMessage", "messageChain": chain, "sender": stranger(user, nickname) })
+        json!({
+            "type": "StrangerMessage",
+            "messageChain": chain,
+            "sender": stranger(user, nickname),
+        })
     } else {
-        json!({ "type": "FriendMessage", "messageChain": chain, "sender": contacts.friend_json(user, nickname) })
+        json!({
+            "type": "FriendMessage",
+            "messageChain": chain,
+            "sender": contacts.friend_json(user, nickname),
+        })
     };
     Ok(message(user, None, packet))
 }
@@ -529,9 +557,11 @@ fn translate_notice(ev: &Value, contacts: &mut Contacts) -> Translated {
             if friend.nickname.is_empty() {
                 friend.nickname = nickname;
             }
-            mirai(
-                json!({ "type": "FriendAddEvent", "friend": contacts.friend_json(user, ""), "stranger": false }),
-            )
+            mirai(json!({
+                "type": "FriendAddEvent",
+                "friend": contacts.friend_json(user, ""),
+                "stranger": false,
+            }))
         }
         "group_card" => {
             let old = text(ev, "card_old").to_owned();
@@ -629,7 +659,12 @@ fn group_ban(ev: &Value, contacts: &mut Contacts, bot: i64, time: i64) -> Transl
     }
     let who = member(contacts, g, user);
     Translated::Mirai(if on {
-        json!({ "type": "MemberMuteEvent", "durationSeconds": duration, "member": who, "operator": by })
+        json!({
+            "type": "MemberMuteEvent",
+            "durationSeconds": duration,
+            "member": who,
+            "operator": by,
+        })
     } else {
         json!({ "type": "MemberUnmuteEvent", "member": who, "operator": by })
     })
