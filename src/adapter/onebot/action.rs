@@ -241,9 +241,11 @@ async fn dispatch(command: &str, sub: Option<&str>, c: Content<'_>, ctx: &Ctx<'_
         }
         ("unmute", _) => ban(ctx, c.need("target")?, c.need("memberId")?, 0).await,
         ("kick", _) => {
+            let (group, user) = (c.need("target")?, c.need("memberId")?);
+            require_role(ctx, group, Needs::Operator, Some(user)).await?;
             let params = json!({
-                "group_id": c.need("target")?,
-                "user_id": c.need("memberId")?,
+                "group_id": group,
+                "user_id": user,
                 "reject_add_request": c.flag("block").unwrap_or(false),
             });
             act(ctx, "set_group_kick", params).await?;
@@ -251,7 +253,9 @@ async fn dispatch(command: &str, sub: Option<&str>, c: Content<'_>, ctx: &Ctx<'_
         }
         ("quit", _) => quit(c, ctx).await,
         ("muteAll" | "unmuteAll", _) => {
-            let params = json!({ "group_id": c.need("target")?, "enable": command == "muteAll" });
+            let group = c.need("target")?;
+            require_role(ctx, group, Needs::Operator, None).await?;
+            let params = json!({ "group_id": group, "enable": command == "muteAll" });
             act(ctx, "set_group_whole_ban", params).await?;
             Ok(ok())
         }
@@ -260,8 +264,10 @@ async fn dispatch(command: &str, sub: Option<&str>, c: Content<'_>, ctx: &Ctx<'_
         ("memberInfo", Some("get")) => member_info(c, ctx).await,
         ("memberInfo", Some("update")) => member_info_update(c, ctx).await,
         ("memberAdmin", _) => {
+            let group = c.need("target")?;
+            require_role(ctx, group, Needs::Owner, None).await?;
             let params = json!({
-                "group_id": c.need("target")?,
+                "group_id": group,
                 "user_id": c.need("memberId")?,
                 "enable": c.flag("assign").ok_or(Stop::missing("assign"))?,
             });
@@ -587,7 +593,16 @@ async fn member_list(c: Content<'_>, ctx: &Ctx<'_>, latest: bool) -> Outcome {
     } else {
         json!({ "group_id": group })
     };
-    let d = act(ctx, "get_group_member_list", params).await?;
+    let d = match act(ctx, "get_group_member_list", params).await {
+        Ok(d) => d,
+        // A group the bot is not known to be in: mirai-api-http's "target not found".
+        Err(ActionError::Failed { retcode, .. })
+            if retcode != UNKNOWN_ACTION && !lock(ctx.contacts).groups.contains_key(&group) =>
+        {
+            return Err(Stop::not_found())
+        }
+        Err(e) => return Err(e.into()),
+    };
     let wanted: Vec<i64> = c
         .get("memberIds")
         .and_then(Value::as_array)
@@ -959,7 +974,65 @@ async fn delete_friend(c: Content<'_>, ctx: &Ctx<'_>) -> Outcome {
     Ok(ok())
 }
 
+/// What a management command needs of the bot's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// An administrator or the owner.
+    Operator,
+    /// The owner.
+    Owner,
+}
+
+/// Refuse with code 10 before any action when the bot's role in `group` is too low, as
+/// mirai-api-http does; with code 5 when the bot is not in the group. A role the cache does
+/// not know is asked for once; a server that cannot say leaves the decision to the action.
+async fn require_role(
+    ctx: &Ctx<'_>,
+    group: i64,
+    needs: Needs,
+    target: Option<i64>,
+) -> Result<(), Stop> {
+    let known = lock(ctx.contacts).bot_role(group);
+    let role = match known {
+        Some(r) => r,
+        None => {
+            let bot = bot_id(ctx).await?;
+            let params = json!({ "group_id": group, "user_id": bot, "no_cache": true });
+            match act(ctx, "get_group_member_info", params).await {
+                Ok(info) => {
+                    let mut contacts = lock(ctx.contacts);
+                    contacts.learn_member(group, &info);
+                    match contacts.bot_role(group) {
+                        Some(r) => r,
+                        None => return Ok(()),
+                    }
+                }
+                Err(ActionError::Failed { retcode, .. }) if retcode == UNKNOWN_ACTION => {
+                    return Ok(())
+                }
+                Err(ActionError::Failed { .. }) => return Err(Stop::not_found()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let allowed = match needs {
+        Needs::Operator => role.is_operator(),
+        Needs::Owner => role == Role::Owner,
+    };
+    // An administrator cannot manage another administrator or the owner.
+    let outranked = target.is_some_and(|t| {
+        role != Role::Owner
+            && lock(ctx.contacts).member(group, t).is_some_and(|m| m.role.is_operator())
+    });
+    if allowed && !outranked {
+        Ok(())
+    } else {
+        Err(Stop::code(StatusCode::PermissionDenied))
+    }
+}
+
 async fn ban(ctx: &Ctx<'_>, group: i64, user: i64, duration: i64) -> Outcome {
+    require_role(ctx, group, Needs::Operator, Some(user)).await?;
     let params = json!({ "group_id": group, "user_id": user, "duration": duration });
     act(ctx, "set_group_ban", params).await?;
     Ok(ok())

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -23,6 +24,8 @@ struct Shared {
     events: mpsc::Sender<LinkEvent>,
     /// Whether the bot is online as the last heartbeat said.
     online: AtomicBool,
+    /// Senders the friend list was fetched again for, and when.
+    friends_refreshed: Mutex<std::collections::HashMap<i64, Instant>>,
 }
 
 impl Shared {
@@ -68,6 +71,7 @@ impl OneBotAdapter {
             contacts: Mutex::new(Contacts::new(0)),
             events: ev_tx,
             online: AtomicBool::new(true),
+            friends_refreshed: Mutex::new(std::collections::HashMap::new()),
         });
         let (ready_tx, ready_rx) = oneshot::channel();
         match &opts.mode {
@@ -217,8 +221,41 @@ async fn translate(
     }
 }
 
+/// How long a sender found not to be a friend is not looked up again.
+const STRANGER_KEPT: Duration = Duration::from_secs(60);
+
+/// The sender of a private message that the cache does not know as a friend.
+fn unknown_friend(ev: &Value, contacts: &Contacts) -> Option<i64> {
+    let private = ev.get("message_type").and_then(Value::as_str) == Some("private")
+        && ev.get("sub_type").and_then(Value::as_str) == Some("friend");
+    let user = ev.get("user_id").and_then(super::cache::as_i64)?;
+    (private && user != contacts.bot && !contacts.friends.contains_key(&user)).then_some(user)
+}
+
+/// Fetch the friend list again for `user` (a friend added while its notice was missed, or a
+/// stranger), at most once per [`STRANGER_KEPT`] for each sender.
+async fn refresh_friends(shared: &Shared, user: i64) {
+    {
+        let mut looked = shared.friends_refreshed.lock().unwrap_or_else(PoisonError::into_inner);
+        looked.retain(|_, at| at.elapsed() < STRANGER_KEPT);
+        if looked.contains_key(&user) {
+            return;
+        }
+        looked.insert(user, Instant::now());
+    }
+    let emit = |_: Value| {};
+    let ctx = Ctx { api: &shared.api, contacts: &shared.contacts, emit: &emit };
+    if let Err(e) = action::run(&Call::new("friendList", None, json!({})), &ctx).await {
+        tracing::debug!(error = %e, "could not fetch the friend list again");
+    }
+}
+
 /// One OneBot event: fetch what the cache lacks, then translate.
 async fn on_event(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
+    let unknown = unknown_friend(ev, &shared.contacts());
+    if let Some(user) = unknown {
+        refresh_friends(shared, user).await;
+    }
     let needed = event::fetches(ev, &shared.contacts());
     for fetch in needed {
         match fetch {
