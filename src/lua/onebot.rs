@@ -4,8 +4,8 @@
 use mlua::{Lua, Table, Value};
 use serde_json::{Map, Value as Json};
 
-use super::mirai::{perform, raising, Request};
 use super::convert;
+use super::mirai::{perform, raising, Request};
 use crate::adapter::Call;
 use crate::metrics;
 use crate::protocol::commands::Reply;
