@@ -1232,6 +1232,18 @@ function http.get(url, options) end
 ---@return HttpResponse # the response
 function http.post(url, body, options) end
 
+-- Module `onebot`
+
+---Present only when mahua runs on a OneBot v11 server (`[onebot]` in mahua.toml): direct access to the server's own actions, for what `mirai` has no name for (NapCat's, LLOneBot's or Lagrange's extensions). Check `if onebot then … end` in a script that also runs on mirai-api-http. Direct calls do not pass the send queue's rate limits.
+---@class mahua.onebot
+onebot = {}
+
+---Call one OneBot action as it is.
+---@param action string the OneBot action, e.g. `"get_group_honor_info"`
+---@param params? table the action's parameters (default `{}`)
+---@return any # the action's `data`
+function onebot.call(action, params) end
+
 -- Module `msg`
 
 ---A stdlib module.
