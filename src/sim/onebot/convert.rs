@@ -1,10 +1,14 @@
-//! Message chains ↔ OneBot segments and CQ strings, for the simulator's OneBot face.
+//! Message chains ↔ OneBot segments and CQ strings for the simulator's OneBot face, through
+//! the connector's converter (`adapter::onebot::message`).
 //!
-//! Temporary: the connector's converter (`adapter::onebot::message`) has not landed yet.
-//! The face uses only the four functions below, so switching to it later changes this
-//! file alone.
+//! The converter reads what servers send and writes what clients send; the face does the
+//! opposite, so the few receive-side shapes the converter never writes (a dice's result, a
+//! market face, a file, an image's url) are filled in here.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+
+use crate::adapter::onebot::cache::{as_i64, Contacts};
+use crate::adapter::onebot::message::{from_chain, segments, to_chain, to_cq, Scene};
 
 /// The segments for a chain (`Source`, `Quote` dropped), with `reply{id}` first when `quote`
 /// is given; elements OneBot cannot carry are left out.
@@ -14,38 +18,19 @@ pub fn chain_to_segments(chain: &[Value], quote: Option<i64>) -> Vec<Value> {
     if let Some(q) = quote {
         out.push(seg("reply", json!({ "id": q.to_string() })));
     }
-    out.extend(chain.iter().filter_map(element));
+    for e in chain.iter().filter(|e| !matches!(e["type"].as_str(), Some("Source" | "Quote"))) {
+        out.extend(received(e).map_or_else(
+            || from_chain(std::slice::from_ref(e), None).unwrap_or_default(),
+            |s| vec![s],
+        ));
+    }
     out
 }
 
 /// The CQ-code string of segments.
 #[must_use]
 pub fn cq(segments: &[Value]) -> String {
-    let mut s = String::new();
-    for segment in segments {
-        let ty = segment.get("type").and_then(Value::as_str).unwrap_or_default();
-        let data = segment.get("data").and_then(Value::as_object);
-        if ty == "text" {
-            let text = data.and_then(|d| d.get("text")).and_then(Value::as_str);
-            s.push_str(&escape(text.unwrap_or_default(), false));
-            continue;
-        }
-        s.push_str("[CQ:");
-        s.push_str(ty);
-        for (k, v) in data.into_iter().flatten() {
-            let v = match v {
-                Value::String(t) => t.clone(),
-                Value::Null => continue,
-                other => other.to_string(),
-            };
-            s.push(',');
-            s.push_str(k);
-            s.push('=');
-            s.push_str(&escape(&v, true));
-        }
-        s.push(']');
-    }
-    s
+    to_cq(segments)
 }
 
 /// The segments of an action's `message`: an array, one segment, or a CQ string (plain
@@ -53,62 +38,19 @@ pub fn cq(segments: &[Value]) -> String {
 #[must_use]
 pub fn parse_message(message: &Value, auto_escape: bool) -> Vec<Value> {
     match message {
-        Value::Array(items) => items.iter().filter(|s| s.is_object()).cloned().collect(),
         Value::Object(_) => vec![message.clone()],
         Value::String(text) if auto_escape => vec![seg("text", json!({ "text": text }))],
-        Value::String(text) => parse_cq(text),
-        _ => Vec::new(),
+        other => segments(other).into_iter().filter(Value::is_object).collect(),
     }
 }
 
-/// The MAH chain for segments sent by a client, and the quoted OneBot id of a leading
-/// `reply`.
+/// The MAH chain for segments sent by a client, and the quoted OneBot id of a `reply`.
 #[must_use]
 pub fn segments_to_chain(segments: &[Value]) -> (Vec<Value>, Option<i64>) {
-    let mut quote = None;
-    let mut chain = Vec::new();
-    for (i, s) in segments.iter().enumerate() {
-        let ty = s.get("type").and_then(Value::as_str).unwrap_or_default();
-        let empty = Map::new();
-        let d = s.get("data").and_then(Value::as_object).unwrap_or(&empty);
-        let text = |k: &str| d.get(k).map(loose_str).unwrap_or_default();
-        let int = |k: &str| d.get(k).and_then(loose_i64);
-        let element = match ty {
-            "reply" => {
-                if i == 0 || quote.is_none() {
-                    quote = int("id");
-                }
-                None
-            }
-            "text" => Some(json!({ "type": "Plain", "text": text("text") })),
-            "at" if text("qq") == "all" => Some(json!({ "type": "AtAll", "target": 0 })),
-            "at" => int("qq").map(|q| json!({ "type": "At", "target": q, "display": "" })),
-            "face" => int("id").map(|id| json!({ "type": "Face", "faceId": id, "name": "" })),
-            "image" => {
-                let (file, url) = (text("file"), text("url"));
-                let url = if url.is_empty() { file.clone() } else { url };
-                Some(json!({ "type": "Image", "imageId": file, "url": url }))
-            }
-            "record" => {
-                Some(json!({ "type": "Voice", "voiceId": text("file"), "url": text("url") }))
-            }
-            "video" => Some(json!({
-                "type": "ShortVideo", "videoId": text("file"), "videoUrl": text("file"),
-                "thumbnailUrl": text("thumb"),
-            })),
-            "json" => Some(json!({ "type": "Json", "json": text("data") })),
-            "xml" => Some(json!({ "type": "Xml", "xml": text("data") })),
-            "dice" => Some(json!({ "type": "Dice", "value": int("result").unwrap_or(1) })),
-            "poke" => Some(json!({ "type": "Poke", "name": "ChuoYiChuo" })),
-            "music" => Some(json!({
-                "type": "MusicShare", "kind": "QQMusic", "title": text("title"), "summary": text("content"),
-                "jumpUrl": text("url"), "pictureUrl": text("image"), "musicUrl": text("audio"),
-                "brief": text("title"),
-            })),
-            _ => None,
-        };
-        chain.extend(element);
-    }
+    let scene = Scene { group: None, peer: 0 };
+    let mut chain = to_chain(segments, scene, &Contacts::new(0));
+    let quote = chain.iter().find(|e| e["type"] == "Quote").and_then(|q| q["id"].as_i64());
+    chain.retain(|e| e["type"] != "Quote");
     (chain, quote)
 }
 
@@ -116,121 +58,33 @@ fn seg(ty: &str, data: Value) -> Value {
     json!({ "type": ty, "data": data })
 }
 
-/// One element as a segment, or `None` when OneBot has no segment for it.
-fn element(e: &Value) -> Option<Value> {
-    let s = |k: &str| e.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
-    let n = |k: &str| e.get(k).and_then(Value::as_i64);
-    let media = || {
-        s("url")
-            .map(str::to_owned)
-            .or_else(|| s("base64").map(|b| format!("base64://{b}")))
-            .or_else(|| s("path").map(|p| format!("file:///{}", p.trim_start_matches('/'))))
-    };
-    Some(match e.get("type").and_then(Value::as_str)? {
-        "Plain" => seg("text", json!({ "text": s("text").unwrap_or_default() })),
-        "At" => seg("at", json!({ "qq": n("target")?.to_string() })),
-        "AtAll" => seg("at", json!({ "qq": "all" })),
-        "Face" => seg("face", json!({ "id": n("faceId").unwrap_or_default().to_string() })),
-        "Image" | "FlashImage" => {
-            let file = media().or_else(|| s("imageId").map(str::to_owned))?;
-            seg("image", json!({ "file": file, "url": s("url").unwrap_or(&file) }))
-        }
-        "Voice" => {
-            seg("record", json!({ "file": media().or_else(|| s("voiceId").map(str::to_owned))? }))
-        }
-        "ShortVideo" => {
-            let file = s("videoUrl").or_else(|| s("videoId"))?;
-            seg("video", json!({ "file": file }))
-        }
-        "Xml" => seg("xml", json!({ "data": s("xml").unwrap_or_default() })),
-        "Json" => seg("json", json!({ "data": s("json").unwrap_or_default() })),
-        "App" => seg("json", json!({ "data": s("content").unwrap_or_default() })),
-        "Dice" => seg("dice", json!({ "result": n("value").unwrap_or(1).to_string() })),
-        "Poke" => seg("poke", json!({ "type": "1", "id": "-1" })),
+/// The segment a server sends for an element, where the converter has no send form for it
+/// or sends less.
+fn received(e: &Value) -> Option<Value> {
+    let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default();
+    let n = |k: &str| e.get(k).and_then(Value::as_i64).unwrap_or_default();
+    Some(match e["type"].as_str()? {
+        "Dice" => seg("dice", json!({ "result": n("value").to_string() })),
         "MarketFace" => seg(
-            "mface",
-            json!({ "emoji_id": n("id").unwrap_or_default().to_string(), "summary": s("name").unwrap_or_default() }),
+            "image",
+            json!({ "file": "marketface", "emoji_id": n("id").to_string(), "emoji_package_id": "", "summary": s("name") }),
         ),
         "File" => seg(
             "file",
-            json!({ "file": s("name").unwrap_or_default(), "file_id": s("id").unwrap_or_default(), "file_size": n("size").unwrap_or_default().to_string() }),
+            json!({ "file": s("name"), "file_id": s("id"), "file_size": n("size").to_string() }),
         ),
-        "MusicShare" => seg(
-            "music",
-            json!({
-                "type": "custom", "url": s("jumpUrl").unwrap_or_default(), "audio": s("musicUrl").unwrap_or_default(),
-                "title": s("title").unwrap_or_default(), "content": s("summary").unwrap_or_default(),
-                "image": s("pictureUrl").unwrap_or_default(),
-            }),
-        ),
+        "Image" | "FlashImage" if !s("url").is_empty() => {
+            let file = if s("imageId").is_empty() { s("url") } else { s("imageId") };
+            seg("image", json!({ "file": file, "url": s("url"), "sub_type": 0 }))
+        }
         _ => return None,
     })
-}
-
-fn escape(s: &str, param: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '[' => out.push_str("&#91;"),
-            ']' => out.push_str("&#93;"),
-            ',' if param => out.push_str("&#44;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#44;", ",").replace("&#91;", "[").replace("&#93;", "]").replace("&amp;", "&")
-}
-
-fn parse_cq(text: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let push_text = |t: &str, out: &mut Vec<Value>| {
-        if !t.is_empty() {
-            out.push(seg("text", json!({ "text": unescape(t) })));
-        }
-    };
-    while let Some(start) = rest.find("[CQ:") {
-        let Some(len) = rest[start..].find(']') else {
-            break;
-        };
-        push_text(&rest[..start], &mut out);
-        let inner = &rest[start + 4..start + len];
-        let mut parts = inner.split(',');
-        let ty = parts.next().unwrap_or_default().trim().to_owned();
-        let mut data = Map::new();
-        for p in parts {
-            if let Some((k, v)) = p.split_once('=') {
-                data.insert(k.to_owned(), Value::String(unescape(v)));
-            }
-        }
-        out.push(json!({ "type": ty, "data": data }));
-        rest = &rest[start + len + 1..];
-    }
-    push_text(rest, &mut out);
-    out
-}
-
-/// A segment value as text: strings as they are, numbers written out.
-fn loose_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 /// A segment value as an integer: a number or a numeric string.
 #[must_use]
 pub fn loose_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    as_i64(v)
 }
 
 #[cfg(test)]
@@ -238,24 +92,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cq_round_trip() {
-        let segs = vec![
-            seg("text", json!({ "text": "a[b]&c," })),
-            seg("at", json!({ "qq": "1" })),
-            seg("image", json!({ "file": "x,y" })),
-        ];
-        let s = cq(&segs);
-        assert_eq!(s, "a&#91;b&#93;&amp;c,[CQ:at,qq=1][CQ:image,file=x&#44;y]");
-        assert_eq!(parse_message(&json!(s), false), segs);
-    }
-
-    #[test]
-    fn reply_becomes_the_quote() {
-        let (chain, quote) = segments_to_chain(&[
-            seg("reply", json!({ "id": "7" })),
-            seg("text", json!({ "text": "hi" })),
-        ]);
+    fn receive_shapes_and_the_quote() {
+        let segs = chain_to_segments(
+            &[
+                json!({ "type": "Source", "id": 1 }),
+                json!({ "type": "Plain", "text": "a[" }),
+                json!({ "type": "Dice", "value": 3 }),
+            ],
+            Some(9),
+        );
+        assert_eq!(cq(&segs), "[CQ:reply,id=9]a&#91;[CQ:dice,result=3]");
+        let (chain, quote) = segments_to_chain(&parse_message(&json!("[CQ:reply,id=7]hi"), false));
         assert_eq!(quote, Some(7));
         assert_eq!(chain, vec![json!({ "type": "Plain", "text": "hi" })]);
+        assert_eq!(parse_message(&json!("[x]"), true), vec![seg("text", json!({ "text": "[x]" }))]);
     }
 }

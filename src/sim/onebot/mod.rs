@@ -3,8 +3,8 @@
 //!
 //! Events the world pushes are translated (`events`), actions run as the matching
 //! mirai-api-http commands on the same world (`actions`); global message ids and
-//! forwarded contents are kept in `ids`. Until the connector's message converter lands,
-//! `convert` stands in for it.
+//! forwarded contents are kept in `ids`; `convert` puts chains into segments and back
+//! with the connector's converter.
 
 mod actions;
 mod convert;
