@@ -263,6 +263,24 @@ A wrong argument raises a plain error before anything is sent, such as
 logged with the script's file, line and a traceback; the next event is
 handled as usual.
 
+## On a OneBot server
+
+With `[onebot]` in mahua.toml mahua runs on NapCat, LLOneBot or Lagrange.OneBot,
+and scripts stay as they are: events arrive in the shapes above, with
+`Source` first in every chain, and `mirai` calls become OneBot actions. Each
+`mirai` function below says whether it works over OneBot; one that cannot
+raises code 6 naming the call. OneBot message ids are the server's: they do
+not survive a restart of the server. mahua says `BotOnlineEvent` when the link
+comes up, `BotOfflineEventDropped` when it is lost and `BotReloginEvent` when
+it is back.
+
+An event with no mirai-api-http counterpart keeps its OneBot fields and gets
+`type = "OneBot.<post_type>.<kind>"`, the kind being its `notice_type`,
+`request_type`, `message_type` or `meta_event_type`, plus `.<sub_type>` for
+`notify` notices: `bot.on("OneBot.notice.group_upload", fn)`,
+`"OneBot.notice.essence"`, `"OneBot.notice.notify.lucky_king"`. `"*"` gets them
+too. The `onebot` module calls any action of the server directly.
+
 ## Sandbox and data folder
 
 Scripts get no `os.execute`, `io.popen`, `os.exit`, `os.getenv`,
