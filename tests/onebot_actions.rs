@@ -651,16 +651,6 @@ fn rows() -> Vec<Row> {
             )
         },
         row(
-            "memberAdmin",
-            json!({"target": GROUP, "memberId": MEMBER, "assign": true}),
-            vec![("set_group_admin", Value::Null)],
-            vec![(
-                "set_group_admin",
-                json!({"group_id": GROUP, "user_id": MEMBER, "enable": true}),
-            )],
-            success(),
-        ),
-        row(
             "anno_list",
             json!({"id": GROUP, "offset": 0, "size": 10}),
             vec![(
@@ -1313,4 +1303,42 @@ async fn load_contacts_fills_friends_groups_and_roles() {
             ("get_group_member_info", json!({"group_id": 200, "user_id": BOT, "no_cache": false})),
         ])
     );
+}
+
+#[tokio::test]
+async fn management_is_refused_before_any_action_when_the_bot_role_is_too_low() {
+    // Only the owner appoints administrators: the bot is an administrator here.
+    let w = World::new().ok("set_group_admin", Value::Null);
+    let content = json!({"target": GROUP, "memberId": MEMBER, "assign": true});
+    let body = w.run("memberAdmin", None, content.clone()).await;
+    assert_eq!(body, json!({"code": 10, "msg": "无操作权限"}));
+    assert!(w.calls().is_empty());
+    // As the owner, the action goes out.
+    let w = World::new().ok("set_group_admin", Value::Null);
+    w.contacts.lock().unwrap().group_mut(GROUP).bot_role = Some(Role::Owner);
+    assert_eq!(w.run("memberAdmin", None, content).await, success());
+    let params = json!({"group_id": GROUP, "user_id": MEMBER, "enable": true});
+    assert_eq!(w.calls(), calls(&[("set_group_admin", params)]));
+    // An administrator cannot mute another administrator.
+    let w = World::new().ok("set_group_ban", Value::Null);
+    w.contacts.lock().unwrap().learn_member(GROUP, &json!({"user_id": MEMBER, "role": "admin"}));
+    let body = w.run("mute", None, json!({"target": GROUP, "memberId": MEMBER, "time": 60})).await;
+    assert_eq!(body["code"], 10);
+    assert!(w.calls().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_role_is_asked_for_once_and_an_unknown_group_is_code_5() {
+    let member =
+        json!({"group_id": 555, "user_id": BOT, "nickname": "b", "card": "", "role": "member"});
+    let w = World::new().ok("get_group_member_info", member).ok("set_group_ban", Value::Null);
+    let content = json!({"target": 555, "memberId": MEMBER, "time": 60});
+    assert_eq!(w.run("mute", None, content.clone()).await["code"], 10);
+    assert_eq!(w.run("mute", None, content).await["code"], 10);
+    let asked = w.calls().iter().filter(|c| c.0 == "get_group_member_info").count();
+    assert_eq!(asked, 1, "the role is cached: {:?}", w.calls());
+    let w = World::new().fail("get_group_member_info", 1200, "群不存在");
+    let body = w.run("muteAll", None, json!({"target": 556})).await;
+    assert_eq!(body["code"], 5);
+    assert!(!w.calls().iter().any(|c| c.0 == "set_group_whole_ban"));
 }
