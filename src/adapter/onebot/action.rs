@@ -511,6 +511,9 @@ fn learn_groups(contacts: &mut Contacts, list: &[Value]) -> Vec<i64> {
 }
 
 /// Learn the bot's role in the groups where it is not known yet.
+/// How many groups' roles are asked for at once.
+const ROLES_AT_ONCE: usize = 16;
+
 async fn learn_roles(
     api: &dyn Actions,
     contacts: &Mutex<Contacts>,
@@ -523,19 +526,24 @@ async fn learn_roles(
     if bot == 0 {
         return Ok(());
     }
-    for group in unknown {
-        let params = json!({ "group_id": group, "user_id": bot, "no_cache": false });
-        match call_action(api, contacts, "get_group_member_info", params).await {
-            Ok(m) => {
-                let mut m = m;
-                if m.get("user_id").is_none() {
-                    m["user_id"] = json!(bot);
+    // A few at a time: a bot in hundreds of groups is not held up group by group at connect.
+    for chunk in unknown.chunks(ROLES_AT_ONCE) {
+        let asked = chunk.iter().map(|&group| async move {
+            let params = json!({ "group_id": group, "user_id": bot, "no_cache": false });
+            (group, call_action(api, contacts, "get_group_member_info", params).await)
+        });
+        for (group, answer) in futures_util::future::join_all(asked).await {
+            match answer {
+                Ok(mut m) => {
+                    if m.get("user_id").is_none() {
+                        m["user_id"] = json!(bot);
+                    }
+                    lock(contacts).learn_member(group, &m);
                 }
-                lock(contacts).learn_member(group, &m);
+                // A role that cannot be read stays unknown (MEMBER); the group is still listed.
+                Err(ActionError::Failed { .. }) => {}
+                Err(e) => return Err(e),
             }
-            // A role that cannot be read stays unknown (MEMBER); the group is still listed.
-            Err(ActionError::Failed { .. }) => {}
-            Err(e) => return Err(e),
         }
     }
     Ok(())
