@@ -51,7 +51,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve a mirai-api-http 2.x simulator for any client to try.
+    /// Serve a simulated server (mirai-api-http 2.x or 1.x, or OneBot v11) for any client to try.
     Sim {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 8080)]

@@ -387,7 +387,7 @@ pub(crate) async fn run(
     loop {
         let socket = match next.take() {
             Some(s) => s,
-            None => match reconnect(&link, &mut ends, &mut attempt).await {
+            None => match reconnect(&link, &mut ends, &mut attempt, down_since.is_some()).await {
                 Some(s) => s,
                 None => break,
             },
@@ -420,14 +420,16 @@ pub(crate) async fn run(
 }
 
 /// The next socket after a drop; `None` once shut down.
-async fn reconnect(link: &Link, ends: &mut Ends, attempt: &mut u32) -> Option<Socket> {
+async fn reconnect(link: &Link, ends: &mut Ends, attempt: &mut u32, again: bool) -> Option<Socket> {
     loop {
         if link.closed.load(Ordering::Acquire) {
             return None;
         }
         match (&link.opts.mode, ends.accepted.as_mut()) {
             (Mode::Reverse { .. }, Some(accepted)) => {
-                tracing::info!("waiting for the OneBot server to connect again");
+                if again {
+                    tracing::info!("waiting for the OneBot server to connect again");
+                }
                 tokio::select! {
                     () = link.stop.notified() => return None,
                     s = accepted.recv() => return s,
