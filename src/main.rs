@@ -35,6 +35,9 @@ enum Command {
         /// The scripts folder.
         #[arg(default_value = "scripts")]
         dir: PathBuf,
+        /// Talk to the simulator over OneBot v11, as on NapCat, instead of mirai-api-http.
+        #[arg(long)]
+        onebot: bool,
     },
     /// Print what a running bot is doing: its connection, send queue and scripts.
     Status {
@@ -104,10 +107,12 @@ fn main() -> ExitCode {
         Some(Command::Status { config, url, token, json }) => {
             runtime.block_on(mahua::cli::status(&config, url, token, json))
         }
-        Some(Command::Sandbox { dir }) => runtime.block_on(mahua::cli::sandbox(&dir)),
+        Some(Command::Sandbox { dir, onebot }) => {
+            runtime.block_on(mahua::cli::sandbox(&dir, onebot))
+        }
         Some(Command::Sim { port, verify_key, qq, v1, onebot, access_token, reverse }) => runtime
             .block_on(mahua::cli::sim(port, verify_key, qq, v1, onebot, access_token, reverse)),
-        None => runtime.block_on(mahua::cli::sandbox(&PathBuf::from("scripts"))),
+        None => runtime.block_on(mahua::cli::sandbox(&PathBuf::from("scripts"), false)),
     };
     match result {
         Ok(code) => code,

@@ -208,8 +208,9 @@ pub async fn sim(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `mahua sandbox`: the scripts of `dir` against the simulator, with a terminal chat.
-pub async fn sandbox(dir: &Path) -> anyhow::Result<ExitCode> {
-    sandbox::run(HostOptions::new(dir)).await?;
+/// `mahua sandbox`: the scripts of `dir` against the simulator (over OneBot with `onebot`),
+/// with a terminal chat.
+pub async fn sandbox(dir: &Path, onebot: bool) -> anyhow::Result<ExitCode> {
+    sandbox::run(HostOptions::new(dir), onebot).await?;
     Ok(ExitCode::SUCCESS)
 }

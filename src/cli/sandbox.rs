@@ -8,13 +8,14 @@ use rustyline::ExternalPrinter as _;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use crate::adapter::onebot::{Mode, OneBotAdapter, OneBotOptions};
 use crate::adapter::sendq::{SendOptions, SendQueue};
 use crate::adapter::ws::{WsAdapter, WsOptions};
 use crate::adapter::Adapter;
 use crate::config::Secret;
 use crate::host::{HostOptions, RunningHost};
 use crate::sim::world::World;
-use crate::sim::{SentMessage, Sim, SimConfig, DEFAULT_FRIEND, DEFAULT_GROUP};
+use crate::sim::{SentMessage, Sim, SimConfig, SimProtocol, DEFAULT_FRIEND, DEFAULT_GROUP};
 
 /// Who the user speaks as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,11 +245,26 @@ fn read_lines(
 }
 
 /// Run the sandbox until the input ends, `/quit`, or Ctrl-C.
-pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
-    let sim = Sim::start(SimConfig::default()).await?;
+///
+/// With `onebot`, the bot talks to the simulator over OneBot v11 instead of mirai-api-http, as
+/// it would on NapCat: the same scripts, the same chat.
+pub async fn run(scripts: HostOptions, onebot: bool) -> anyhow::Result<()> {
+    let sim_cfg = if onebot {
+        SimConfig { protocol: SimProtocol::OneBot, ..SimConfig::default() }
+    } else {
+        SimConfig::default()
+    };
+    let sim = Sim::start(sim_cfg).await?;
     let cfg = sim.config().clone();
-    let opts = WsOptions::new(sim.ws_url(), Secret::new(cfg.verify_key.clone()), cfg.qq);
-    let (adapter, link) = WsAdapter::connect(opts).await?;
+    let (adapter, link): (Arc<dyn Adapter>, _) = if onebot {
+        let mode = Mode::Forward { url: sim.onebot_url() };
+        let (a, link) = OneBotAdapter::connect(OneBotOptions::new(mode, None)).await?;
+        (a, link)
+    } else {
+        let opts = WsOptions::new(sim.ws_url(), Secret::new(cfg.verify_key.clone()), cfg.qq);
+        let (a, link) = WsAdapter::connect(opts).await?;
+        (a, link)
+    };
     // The same limits as a real bot, so a script that floods shows it here first.
     let dyn_adapter: Arc<dyn Adapter> =
         SendQueue::new(adapter.clone(), SendOptions::default(), scripts.metrics.clone());
@@ -265,7 +281,11 @@ pub async fn run(scripts: HostOptions) -> anyhow::Result<()> {
     println!(
         ":group talks in group {DEFAULT_GROUP} instead; :help lists the sandbox's own commands."
     );
-    println!("The simulator listens on {} (verify key {}).", sim.ws_url(), cfg.verify_key);
+    if onebot {
+        println!("The simulator speaks OneBot v11 on {}.", sim.onebot_url());
+    } else {
+        println!("The simulator listens on {} (verify key {}).", sim.ws_url(), cfg.verify_key);
+    }
 
     let mut who = Speaker::Friend(DEFAULT_FRIEND);
     let shown_prompt = Arc::new(Mutex::new(sim.world(|w| prompt(w, who))));
