@@ -7,7 +7,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::server::GROUP;
+use crate::server::{Dialect, GROUP};
 
 /// The pong for a pushed event, if it is a ping.
 fn pong_chain(event: &Value) -> Option<Value> {
@@ -15,22 +15,43 @@ fn pong_chain(event: &Value) -> Option<Value> {
     Some(json!([{"type": "Plain", "text": format!("pong {n}")}]))
 }
 
-/// Echo over ws until the server goes away.
-pub async fn ws(url: String) {
+/// The frame that answers a pushed ws frame, if it is a ping; `id` tags the call.
+fn pong_frame(dialect: Dialect, pushed: &Value, id: u64) -> Option<Value> {
+    match dialect {
+        Dialect::Mirai => {
+            if pushed["syncId"] != "-1" {
+                return None;
+            }
+            let chain = pong_chain(&pushed["data"])?;
+            Some(
+                json!({"syncId": id.to_string(), "command": "sendGroupMessage", "subCommand": null,
+                "content": {"target": GROUP, "messageChain": chain}}),
+            )
+        }
+        Dialect::OneBot => {
+            if pushed["post_type"] != "message" {
+                return None;
+            }
+            let n = pushed["message"][0]["data"]["text"].as_str()?.strip_prefix("ping ")?;
+            let message = json!([{"type": "text", "data": {"text": format!("pong {n}")}}]);
+            Some(
+                json!({"action": "send_group_msg", "params": {"group_id": GROUP, "message": message},
+                "echo": id.to_string()}),
+            )
+        }
+    }
+}
+
+/// Echo over ws, speaking `dialect`, until the server goes away.
+pub async fn ws(url: String, dialect: Dialect) {
     let (mut ws, _) =
         tokio_tungstenite::connect_async_with_config(url, None, true).await.expect("connect");
-    let _session = ws.next().await;
-    let mut sync = 0u64;
+    let mut id = 0u64;
     while let Some(Ok(msg)) = ws.next().await {
         let Message::Text(text) = msg else { continue };
         let v: Value = serde_json::from_str(&text).expect("json");
-        if v["syncId"] != "-1" {
-            continue;
-        }
-        let Some(chain) = pong_chain(&v["data"]) else { continue };
-        sync += 1;
-        let frame = json!({"syncId": sync.to_string(), "command": "sendGroupMessage", "subCommand": null,
-            "content": {"target": GROUP, "messageChain": chain}});
+        let Some(frame) = pong_frame(dialect, &v, id + 1) else { continue };
+        id += 1;
         if ws.send(Message::text(frame.to_string())).await.is_err() {
             return;
         }

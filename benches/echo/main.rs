@@ -1,14 +1,19 @@
 //! Echo throughput, latency, CPU and memory: a load generator plays the server, pushes
-//! `GroupMessage` events ("ping N") and times the `sendGroupMessage` replies ("pong N") of
-//! mahua (the release binary, running Lua echo scripts) and of a bare Rust client with no
-//! Lua (the ceiling), each in its own process, over ws and over http polling.
+//! group message events ("ping N") and times the replies ("pong N") of mahua (the release
+//! binary, running Lua echo scripts) and of a bare Rust client with no Lua (the ceiling),
+//! each in its own process. Three transports: mirai-api-http over ws (`GroupMessage`
+//! pushes, `sendGroupMessage` replies), OneBot v11 over forward WebSocket (the generator
+//! plays a NapCat-like server: `post_type` events, `send_group_msg` actions), and
+//! mirai-api-http over http polling.
 //!
-//! `cargo bench --bench echo` prints the figures as text and one JSON line.
+//! `cargo bench --bench echo` prints the figures as text and one JSON line. The closed-loop
+//! rounds of ws and OneBot are interleaved, so that the two can be compared.
 //! Under `cargo test` it runs a few hundred events only, to prove it works.
 //!
-//! For profiling: `ECHO_ONLY=ws` (or `http`) runs one transport, `ECHO_EVENTS=N` sets the
-//! closed loop's length, `ECHO_SCRIPTS=N` runs mahua with N subscribed scripts only, and
-//! `ECHO_WRAP="valgrind --tool=callgrind"` starts mahua under that command.
+//! For profiling: `ECHO_ONLY=ws` (or `onebot`, `http`, or a list: `ws,onebot`) runs those
+//! transports only, `ECHO_EVENTS=N` sets the closed loop's length, `ECHO_SCRIPTS=N` runs
+//! mahua with N subscribed scripts only, and `ECHO_WRAP="valgrind --tool=callgrind"` starts
+//! mahua under that command.
 
 mod bare;
 mod process;
@@ -20,7 +25,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use server::{Load, Measured};
+use server::{Dialect, Load, Measured};
 
 const ECHO: &str = "bot.on('GroupMessage', function(ev)\n  \
     mirai.sendGroupMessage(ev.sender.group.id, 'pong ' .. ev.messageChain[2].text:sub(6))\nend)\n";
@@ -31,17 +36,36 @@ const UNSUBSCRIBED: &str = "bot.on('FriendMessage', function(ev) end)\n";
 const POLL_COUNT: usize = 100;
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
+/// How mahua (or the bare client) reaches the load generator.
 #[derive(Clone, Copy, PartialEq)]
 enum Transport {
+    /// mirai-api-http over ws.
     Ws,
+    /// OneBot v11 over forward WebSocket.
+    OneBot,
+    /// mirai-api-http over http polling.
     Http,
 }
 
 impl Transport {
+    /// Every transport, in the order they are reported.
+    const ALL: [Self; 3] = [Self::Ws, Self::OneBot, Self::Http];
+
+    /// Its name in `ECHO_ONLY`, the JSON line and the bare client's arguments.
     fn name(self) -> &'static str {
         match self {
             Self::Ws => "ws",
+            Self::OneBot => "onebot",
             Self::Http => "http",
+        }
+    }
+
+    /// The server the ws generator plays; `None` over http.
+    fn dialect(self) -> Option<Dialect> {
+        match self {
+            Self::Ws => Some(Dialect::Mirai),
+            Self::OneBot => Some(Dialect::OneBot),
+            Self::Http => None,
         }
     }
 }
@@ -82,13 +106,18 @@ fn mahua_dir(t: Transport, url: &str, subscribed: usize, unsubscribed: usize) ->
     for i in 0..unsubscribed {
         std::fs::write(scripts.join(format!("other{i}.lua")), UNSUBSCRIBED).expect("write");
     }
+    let server = match t {
+        Transport::OneBot => format!("[onebot]\nurl = \"{url}\"\n"),
+        Transport::Ws | Transport::Http => format!(
+            "[mirai]\nadapter = \"{}\"\nurl = \"{url}\"\nverify_key = \"k\"\nqq = 1\n\
+             poll_count = {POLL_COUNT}\npoll_interval_ms = {}\n",
+            t.name(),
+            POLL_INTERVAL.as_millis()
+        ),
+    };
     let config = format!(
-        "[mirai]\nadapter = \"{}\"\nurl = \"{url}\"\nverify_key = \"k\"\nqq = 1\n\
-         poll_count = {POLL_COUNT}\npoll_interval_ms = {}\n\n\
-         [scripts]\ndir = \"scripts\"\nhot_reload = false\ndata_dir = \"data\"\n\n\
-         [send]\nrate = 0\nper_chat_rate = 0\n",
-        t.name(),
-        POLL_INTERVAL.as_millis()
+        "{server}\n[scripts]\ndir = \"scripts\"\nhot_reload = false\ndata_dir = \"data\"\n\n\
+         [send]\nrate = 0\nper_chat_rate = 0\n"
     );
     std::fs::write(dir.path().join("mahua.toml"), config).expect("config");
     dir
@@ -99,7 +128,7 @@ async fn run(t: Transport, subject: Subject, load: Load) -> (Measured, u64) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let url = match t {
-        Transport::Ws => format!("ws://{addr}"),
+        Transport::Ws | Transport::OneBot => format!("ws://{addr}"),
         Transport::Http => format!("http://{addr}"),
     };
     let dir = match subject {
@@ -119,9 +148,9 @@ async fn run(t: Transport, subject: Subject, load: Load) -> (Measured, u64) {
         }
     };
     let pid_client = client;
-    let measured = match t {
-        Transport::Ws => server::play_ws(listener, pid_client.clone(), load).await,
-        Transport::Http => server::play_http(listener, pid_client.clone(), load).await,
+    let measured = match t.dialect() {
+        Some(d) => server::play_ws(listener, pid_client.clone(), load, d).await,
+        None => server::play_http(listener, pid_client.clone(), load).await,
     };
     let rss = pid_client.peak_rss_kib();
     process::stop(child);
@@ -144,13 +173,14 @@ fn ms(d: Duration) -> f64 {
 fn bare_main(args: &[String]) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     match args {
-        [t, url, ..] if t == "ws" => rt.block_on(bare::ws(format!("{url}/all"))),
+        [t, url, ..] if t == "ws" => rt.block_on(bare::ws(format!("{url}/all"), Dialect::Mirai)),
+        [t, url, ..] if t == "onebot" => rt.block_on(bare::ws(url.clone(), Dialect::OneBot)),
         [t, url, count, interval] if t == "http" => {
             let count = count.parse().expect("count");
             let interval = Duration::from_millis(interval.parse().expect("interval"));
             rt.block_on(bare::http(url.clone(), count, interval));
         }
-        _ => panic!("usage: echo bare ws|http URL COUNT INTERVAL_MS"),
+        _ => panic!("usage: echo bare ws|onebot|http URL COUNT INTERVAL_MS"),
     }
 }
 
@@ -178,44 +208,85 @@ fn main() {
     };
     let closed = |t: Transport| match (full, t, events) {
         (_, _, Some(total)) => Load::Closed { total, window: 64 },
-        (true, Transport::Ws, None) => Load::Closed { total: 50_000, window: 64 },
         (true, Transport::Http, None) => Load::Closed { total: 2_000, window: 64 },
+        (true, _, None) => Load::Closed { total: 50_000, window: 64 },
         (false, _, None) => Load::Closed { total: 200, window: 16 },
     };
+    // Over http the poll interval sets the pace, so one round tells as much as three.
+    let rounds = |t: Transport| if full && t != Transport::Http { 3 } else { 1 };
     let open = if full {
         Load::Open { total: 1_000, rate: 200 }
     } else {
         Load::Open { total: 20, rate: 200 }
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let mut rows = Vec::new();
     let only = env("ECHO_ONLY");
-    for t in [Transport::Ws, Transport::Http] {
-        if only.as_deref().is_some_and(|o| o != t.name()) {
-            continue;
+    let wanted = |t: &Transport| match only.as_deref() {
+        None => true,
+        Some(o) => o.split(',').any(|name| name.trim() == t.name()),
+    };
+    let transports: Vec<Transport> = Transport::ALL.into_iter().filter(wanted).collect();
+    // Cell `ti * subjects.len() + si` is transport `ti` with subject `si`.
+    let cells: Vec<(Transport, Subject)> =
+        transports.iter().flat_map(|&t| subjects.iter().map(move |&s| (t, s))).collect();
+    // Closed-loop rounds go round every transport and subject in turn, so a machine that
+    // speeds up or slows down during the run weighs on all of them alike; each takes its
+    // median round. The open-loop runs go round the same way, each subject over every
+    // transport in turn.
+    let mut closed_runs: Vec<Vec<(Measured, u64)>> = vec![Vec::new(); cells.len()];
+    let most = transports.iter().map(|&t| rounds(t)).max().unwrap_or(0);
+    for round in 0..most {
+        if full {
+            eprintln!("echo: closed-loop round {} of {most}", round + 1);
         }
-        let Load::Closed { total, window } = closed(t) else { unreachable!() };
-        // Over http the poll interval sets the pace, so one round tells as much as three.
-        let rounds = if full && t == Transport::Ws { 3 } else { 1 };
-        println!("{} — closed loop: {total} events, {window} in flight at most, median of {rounds} round(s); open loop: {} events at 200/s", t.name(), server::load_total(open));
-        // Closed-loop rounds go round the subjects in turn, so a machine that speeds up or
-        // slows down during the run weighs on every subject alike; each takes its median round.
-        let mut closed_runs: Vec<Vec<(Measured, u64)>> = vec![Vec::new(); subjects.len()];
-        for _ in 0..rounds {
-            for (i, &subject) in subjects.iter().enumerate() {
+        for (i, &(t, subject)) in cells.iter().enumerate() {
+            if round < rounds(t) {
                 closed_runs[i].push(rt.block_on(run(t, subject, closed(t))));
             }
         }
-        let mut bare_rate = None;
-        for (&subject, mut runs) in subjects.iter().zip(closed_runs) {
+    }
+    if full {
+        eprintln!("echo: open loops");
+    }
+    let mut open_runs: Vec<(Measured, u64)> = vec![(Measured::default(), 0); cells.len()];
+    for si in 0..subjects.len() {
+        for ti in 0..transports.len() {
+            let i = ti * subjects.len() + si;
+            let (t, subject) = cells[i];
+            open_runs[i] = rt.block_on(run(t, subject, open));
+        }
+    }
+    // Each cell's median closed round, the rate of every round, and the peak RSS of all.
+    let medians: Vec<(Measured, Vec<f64>, u64)> = cells
+        .iter()
+        .zip(closed_runs)
+        .map(|(&(t, _), mut runs)| {
+            let total = server::load_total(closed(t)) as f64;
             runs.sort_by_key(|r| r.0.took);
             let round_rates: Vec<f64> =
-                runs.iter().map(|r| (total as f64 / r.0.took.as_secs_f64()).round()).collect();
-            let rss_closed = runs.iter().map(|r| r.1).max().unwrap_or(0);
-            let c = runs.swap_remove(runs.len() / 2).0;
-            let (o, rss_open) = rt.block_on(run(t, subject, open));
-            let rate = total as f64 / c.took.as_secs_f64();
-            let base = *bare_rate.get_or_insert(rate);
+                runs.iter().map(|r| (total / r.0.took.as_secs_f64()).round()).collect();
+            let rss = runs.iter().map(|r| r.1).max().unwrap_or(0);
+            (runs.swap_remove(runs.len() / 2).0, round_rates, rss)
+        })
+        .collect();
+    let rate_of =
+        |i: usize| server::load_total(closed(cells[i].0)) as f64 / medians[i].0.took.as_secs_f64();
+    let ws_at = transports.iter().position(|&t| t == Transport::Ws);
+    let mut rows = Vec::new();
+    for (ti, &t) in transports.iter().enumerate() {
+        let Load::Closed { total, window } = closed(t) else { unreachable!() };
+        println!("{} — closed loop: {total} events, {window} in flight at most, median of {} round(s); open loop: {} events at 200/s", t.name(), rounds(t), server::load_total(open));
+        let base = rate_of(ti * subjects.len());
+        for (si, &subject) in subjects.iter().enumerate() {
+            let i = ti * subjects.len() + si;
+            let (c, round_rates, rss_closed) = &medians[i];
+            let (o, rss_open) = &open_runs[i];
+            let rate = rate_of(i);
+            // Over OneBot, the same subject's rate over mirai-api-http ws is the yardstick.
+            let of_ws = ws_at.filter(|_| t == Transport::OneBot).map(|w| {
+                let ws_rate = rate_of(w * subjects.len() + si);
+                (rate / ws_rate * 1000.0).round() / 1000.0
+            });
             let per_event = |d: Duration| d.as_secs_f64() * 1e6 / total as f64;
             let (cpu_user, cpu_sys) = (per_event(c.cpu.0), per_event(c.cpu.1));
             let cpu_us = cpu_user + cpu_sys;
@@ -226,9 +297,11 @@ fn main() {
                 percentile(&lat, 0.99),
                 lat.last().copied().unwrap_or_default(),
             );
-            let rss = rss_closed.max(rss_open);
+            let rss = (*rss_closed).max(*rss_open);
+            let of_ws_text =
+                of_ws.map(|r| format!(", {:.0}% of ws", r * 100.0)).unwrap_or_default();
             println!(
-                "  {:<32} {rate:>8.0} events/s ({:>3.0}% of bare; rounds {round_rates:?}), {cpu_us:>5.1} µs CPU/event ({cpu_sys:.0} in the kernel); open p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS {:.1} MiB; start-up {:.0} ms to the first event handled ({:.0} ms to connect)",
+                "  {:<32} {rate:>8.0} events/s ({:>3.0}% of bare{of_ws_text}; rounds {round_rates:?}), {cpu_us:>5.1} µs CPU/event ({cpu_sys:.0} in the kernel); open p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS {:.1} MiB; start-up {:.0} ms to the first event handled ({:.0} ms to connect)",
                 subject.label(),
                 rate / base * 100.0,
                 ms(p50), ms(p99), ms(max),
@@ -239,7 +312,7 @@ fn main() {
                 Subject::Bare => (0, 0),
                 Subject::Mahua { subscribed, unsubscribed } => (subscribed, unsubscribed),
             };
-            rows.push(json!({
+            let mut row = json!({
                 "transport": t.name(), "client": if matches!(subject, Subject::Bare) { "bare" } else { "mahua" },
                 "subscribed": subscribed, "unsubscribed": unsubscribed,
                 "events_per_s": rate.round(), "rounds_events_per_s": round_rates, "ratio_to_bare": (rate / base * 1000.0).round() / 1000.0,
@@ -247,7 +320,11 @@ fn main() {
                 "kernel_cpu_us_per_event": (cpu_sys * 10.0).round() / 10.0,
                 "open_p50_ms": ms(p50), "open_p99_ms": ms(p99), "open_max_ms": ms(max),
                 "peak_rss_kib": rss, "startup_ms": ms(o.first_reply), "connect_ms": ms(o.connected),
-            }));
+            });
+            if let Some(r) = of_ws {
+                row["ratio_to_ws"] = json!(r);
+            }
+            rows.push(row);
         }
     }
     let summary: Value = json!({"bench": "echo", "rows": rows});

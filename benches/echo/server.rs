@@ -1,9 +1,10 @@
-//! The load generator: plays a mirai-api-http server over ws or http, pushes
-//! `GroupMessage` events ("ping N") and times the `sendGroupMessage` replies ("pong N").
+//! The load generator: plays a mirai-api-http server (over ws or http) or a OneBot v11
+//! server (forward WebSocket), pushes group message events ("ping N") and times the
+//! replies ("pong N").
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -19,7 +20,17 @@ use crate::process::Client;
 /// The group every event comes from and every reply goes to.
 pub const GROUP: i64 = 100_000;
 
-/// How the events are offered.
+/// The member every event comes from.
+const SENDER: i64 = 42;
+
+/// The bot's QQ number, as the OneBot server reports it.
+const BOT: i64 = 10_000;
+
+/// Added to N for the message id of the reply to event N, so that the OneBot server's ids
+/// of received and sent messages never meet.
+const SENT_IDS: u64 = 1_000_000_000;
+
+/// How events are offered.
 #[derive(Debug, Clone, Copy)]
 pub enum Load {
     /// `total` events, at most `window` unanswered.
@@ -31,7 +42,9 @@ pub enum Load {
 /// What one run measured, from the server's side.
 #[derive(Debug, Clone, Default)]
 pub struct Measured {
-    /// From the client process starting (or the listener opening) to its session.
+    /// From the client process starting (or the listener opening) to its session: the
+    /// session frame sent (mirai-api-http), or the last call before the first reply answered
+    /// (OneBot, whose client asks who the bot is and loads its contacts).
     pub connected: Duration,
     /// From the client process starting to the first reply.
     pub first_reply: Duration,
@@ -48,15 +61,136 @@ fn event(n: u64) -> Value {
     json!({
         "type": "GroupMessage",
         "messageChain": [{"type": "Source", "id": n, "time": 0}, {"type": "Plain", "text": format!("ping {n}")}],
-        "sender": {"id": 42, "memberName": "m", "specialTitle": "", "permission": "MEMBER",
+        "sender": {"id": SENDER, "memberName": "m", "specialTitle": "", "permission": "MEMBER",
                    "joinTimestamp": 0, "lastSpeakTimestamp": 0, "muteTimeRemaining": 0,
                    "group": {"id": GROUP, "name": "g", "permission": "MEMBER"}, "active": null}
     })
 }
 
+/// A OneBot group message event for event `n`, as NapCat pushes one.
+fn onebot_event(n: u64) -> Value {
+    let text = format!("ping {n}");
+    json!({
+        "post_type": "message", "message_type": "group", "sub_type": "normal",
+        "message_id": n, "group_id": GROUP, "user_id": SENDER,
+        "sender": {"user_id": SENDER, "nickname": "n", "card": "", "role": "member"},
+        "message": [{"type": "text", "data": {"text": text}}], "raw_message": text,
+        "font": 0, "time": unix_time(), "self_id": BOT,
+    })
+}
+
+/// Seconds since the epoch, as OneBot stamps events.
+fn unix_time() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The N of a "pong N" text.
+fn pong_text(text: &str) -> Option<u64> {
+    text.strip_prefix("pong ")?.parse().ok()
+}
+
 /// The N of a "pong N" reply, if `content` is one.
 fn pong(content: &Value) -> Option<u64> {
-    content["messageChain"][0]["text"].as_str()?.strip_prefix("pong ")?.parse().ok()
+    pong_text(content["messageChain"][0]["text"].as_str()?)
+}
+
+/// The N of a OneBot `send_group_msg` whose first text is "pong N": `message` is an array
+/// of segments, or a plain string.
+fn onebot_pong(params: &Value) -> Option<u64> {
+    let text = match &params["message"] {
+        Value::String(s) => s.as_str(),
+        segments => {
+            let text = segments.as_array()?.iter().find(|s| s["type"] == "text")?;
+            text["data"]["text"].as_str()?
+        }
+    };
+    pong_text(text)
+}
+
+/// Which server the ws generator plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// mirai-api-http: a session frame, `syncId`-tagged pushes, `sendGroupMessage` commands.
+    Mirai,
+    /// OneBot v11 like NapCat: connect-time actions, `post_type` events, `send_group_msg`.
+    OneBot,
+}
+
+impl Dialect {
+    /// The frame sent as soon as the socket is up.
+    fn greeting(self) -> Value {
+        match self {
+            Self::Mirai => json!({"syncId": "", "data": {"code": 0, "session": "BENCH000"}}),
+            Self::OneBot => json!({
+                "post_type": "meta_event", "meta_event_type": "lifecycle", "sub_type": "connect",
+                "time": unix_time(), "self_id": BOT,
+            }),
+        }
+    }
+
+    /// The push frame of event `n`.
+    fn push(self, n: u64) -> Message {
+        let frame = match self {
+            Self::Mirai => json!({"syncId": "-1", "data": event(n)}),
+            Self::OneBot => onebot_event(n),
+        };
+        Message::text(frame.to_string())
+    }
+
+    /// What a frame from the client is: the N of a "pong N" it sends, and the frame that
+    /// answers it, if any.
+    fn answer(self, v: &Value) -> (Option<u64>, Option<Value>) {
+        match self {
+            Self::Mirai => {
+                if v["command"] != "sendGroupMessage" {
+                    return (None, None);
+                }
+                let n = pong(&v["content"]);
+                let data = json!({"code": 0, "msg": "success", "messageId": n.unwrap_or(0)});
+                (n, Some(json!({"syncId": v["syncId"], "data": data})))
+            }
+            Self::OneBot => {
+                let (n, data) = onebot_action(v["action"].as_str().unwrap_or(""), &v["params"]);
+                let answer = match data {
+                    Some(data) => {
+                        json!({"status": "ok", "retcode": 0, "data": data, "echo": v["echo"]})
+                    }
+                    None => json!({"status": "failed", "retcode": 1404, "data": null,
+                                   "message": "unknown action", "wording": "unknown action", "echo": v["echo"]}),
+                };
+                (n, Some(answer))
+            }
+        }
+    }
+}
+
+/// A OneBot action's pong N and its `data`; `None` for an action the server does not know.
+/// The bot is a member of a small group list and has a small friend list.
+fn onebot_action(action: &str, params: &Value) -> (Option<u64>, Option<Value>) {
+    let data = match action {
+        "send_group_msg" => {
+            let n = onebot_pong(params);
+            return (n, Some(json!({"message_id": SENT_IDS + n.unwrap_or(0)})));
+        }
+        "get_login_info" => json!({"user_id": BOT, "nickname": "echo-bot"}),
+        "get_version_info" => {
+            json!({"app_name": "echo-bench", "app_version": "1.0.0", "protocol_version": "v11"})
+        }
+        "get_friend_list" => json!([
+            {"user_id": SENDER, "nickname": "n", "remark": ""},
+            {"user_id": SENDER + 1, "nickname": "o", "remark": "r"},
+        ]),
+        "get_group_list" => json!([
+            {"group_id": GROUP, "group_name": "g", "member_count": 2, "max_member_count": 200},
+            {"group_id": GROUP + 1, "group_name": "h", "member_count": 2, "max_member_count": 200},
+        ]),
+        "get_group_member_info" => json!({
+            "group_id": params["group_id"], "user_id": params["user_id"], "nickname": "echo-bot",
+            "card": "", "role": "member", "join_time": 0, "last_sent_time": 0, "shut_up_timestamp": 0,
+        }),
+        _ => return (None, None),
+    };
+    (None, Some(data))
 }
 
 /// The transport-neutral half of the generator: a clock of pushes and replies.
@@ -103,19 +237,23 @@ pub fn load_total(load: Load) -> u64 {
     }
 }
 
-/// Serve one ws client: the session frame, the start-up probe, then the load.
-pub async fn play_ws(listener: TcpListener, client: Client, load: Load) -> Measured {
+/// Serve one ws client as `dialect`'s server: the greeting, the start-up probe (and, over
+/// OneBot, the client's connect-time calls), then the load.
+pub async fn play_ws(
+    listener: TcpListener,
+    client: Client,
+    load: Load,
+    dialect: Dialect,
+) -> Measured {
     let started = client.started;
     let (tcp, _) = listener.accept().await.expect("accept");
     tcp.set_nodelay(true).expect("nodelay");
     let mut ws = tokio_tungstenite::accept_async(tcp).await.expect("handshake");
-    let session = json!({"syncId": "", "data": {"code": 0, "session": "BENCH000"}});
-    ws.send(Message::text(session.to_string())).await.expect("session");
-    let connected = started.elapsed();
+    ws.send(Message::text(dialect.greeting().to_string())).await.expect("greeting");
+    let mut connected = started.elapsed();
     let (mut sink, mut stream) = ws.split();
     let total = load_total(load);
     let mut clock = Clock::new(started, total);
-    let push = |n: u64| Message::text(json!({"syncId": "-1", "data": event(n)}).to_string());
     // Replies are read on their own task, so an open-loop schedule is never held up by them.
     let (replies_tx, mut replies) = mpsc::unbounded_channel::<(Value, Instant)>();
     let reader = tokio::spawn(async move {
@@ -128,25 +266,26 @@ pub async fn play_ws(listener: TcpListener, client: Client, load: Load) -> Measu
             }
         }
     });
-    let answer = |v: &Value, clock: &mut Clock, at: Instant| -> Option<Message> {
-        if v["command"] != "sendGroupMessage" {
-            return None;
+    // Whether the frame was a pong, and the frame that answers it.
+    let answer = |v: &Value, clock: &mut Clock, at: Instant| -> (bool, Option<Message>) {
+        let (n, reply) = dialect.answer(v);
+        if let Some(n) = n {
+            clock.reply(n, at);
         }
-        let n = pong(&v["content"])?;
-        clock.reply(n, at);
-        let reply =
-            json!({"syncId": v["syncId"], "data": {"code": 0, "msg": "success", "messageId": n}});
-        Some(Message::text(reply.to_string()))
+        (n.is_some(), reply.map(|r| Message::text(r.to_string())))
     };
     // The start-up probe.
     clock.push(0);
-    sink.send(push(0)).await.expect("push");
+    sink.send(dialect.push(0)).await.expect("push");
     loop {
         let (v, at) = replies.recv().await.expect("a reply to the probe");
-        if let Some(m) = answer(&v, &mut clock, at) {
-            sink.send(m).await.expect("answer");
+        let (ponged, reply) = answer(&v, &mut clock, at);
+        let Some(m) = reply else { continue };
+        sink.send(m).await.expect("answer");
+        if ponged {
             break;
         }
+        connected = started.elapsed();
     }
     let (load_started, cpu_before) = (Instant::now(), client.cpu());
     match load {
@@ -156,15 +295,15 @@ pub async fn play_ws(listener: TcpListener, client: Client, load: Load) -> Measu
                 while sent < total && sent - clock.answered < window {
                     sent += 1;
                     clock.push(sent);
-                    sink.feed(push(sent)).await.expect("push");
+                    sink.feed(dialect.push(sent)).await.expect("push");
                 }
                 sink.flush().await.expect("flush");
                 let Some((v, at)) = replies.recv().await else { break };
-                if let Some(m) = answer(&v, &mut clock, at) {
+                if let (_, Some(m)) = answer(&v, &mut clock, at) {
                     sink.feed(m).await.expect("answer");
                 }
                 while let Ok((v, at)) = replies.try_recv() {
-                    if let Some(m) = answer(&v, &mut clock, at) {
+                    if let (_, Some(m)) = answer(&v, &mut clock, at) {
                         sink.feed(m).await.expect("answer");
                     }
                 }
@@ -179,11 +318,11 @@ pub async fn play_ws(listener: TcpListener, client: Client, load: Load) -> Measu
                     _ = tick.tick(), if sent < total => {
                         sent += 1;
                         clock.push(sent);
-                        sink.send(push(sent)).await.expect("push");
+                        sink.send(dialect.push(sent)).await.expect("push");
                     }
                     r = replies.recv() => {
                         let Some((v, at)) = r else { break };
-                        if let Some(m) = answer(&v, &mut clock, at) {
+                        if let (_, Some(m)) = answer(&v, &mut clock, at) {
                             sink.send(m).await.expect("answer");
                         }
                     }
