@@ -208,8 +208,9 @@ pub enum RequestError {
     Answered(i64),
 }
 
-/// How many recent messages are kept for `recall`, `quote` and `messageFromId`.
-pub const MESSAGES_KEPT: usize = 4096;
+/// How many recent messages are kept for `recall`, `quote` and `messageFromId` (as many as
+/// mirai-api-http keeps per bot).
+pub const MESSAGES_KEPT: usize = 1024;
 
 /// How many forwarded-message contents are kept.
 const FORWARDS_KEPT: usize = 64;
@@ -284,16 +285,16 @@ impl Contacts {
         let m = self.groups.get(&group).and_then(|g| g.members.get(&id));
         let m = m.cloned().unwrap_or_default();
         let remaining = (m.mute_until - now()).max(0);
-        json!({
+        object! {
             "id": id,
             "memberName": m.display_name(),
-            "specialTitle": m.title,
+            "specialTitle": m.title.as_str(),
             "permission": m.role.as_mirai(),
             "joinTimestamp": m.join_time,
             "lastSpeakTimestamp": m.last_sent_time,
             "muteTimeRemaining": remaining,
             "group": self.group_json(group),
-        })
+        }
     }
 
     /// The group `id`, made known if it was not.

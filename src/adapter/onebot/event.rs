@@ -186,17 +186,17 @@ fn event_time(ev: &Value) -> i64 {
 
 /// A member as mirai-api-http gives it inside events, `active` included.
 fn render_member(contacts: &Contacts, group: i64, id: i64, m: &Member) -> Value {
-    json!({
+    object! {
         "id": id,
         "memberName": m.display_name(),
-        "specialTitle": m.title,
+        "specialTitle": m.title.as_str(),
         "permission": m.role.as_mirai(),
         "joinTimestamp": m.join_time,
         "lastSpeakTimestamp": m.last_sent_time,
         "muteTimeRemaining": (m.mute_until - cache::now()).max(0),
         "group": contacts.group_json(group),
-        "active": null,
-    })
+        "active": Value::Null,
+    }
 }
 
 /// The cached member `id` of `group`.
@@ -386,18 +386,18 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         }
         let chain = chain(Scene { group: Some(g), peer: g });
         let packet = if sent {
-            json!({
+            object! {
                 "type": "GroupSyncMessage",
                 "messageChain": chain,
                 "subject": group_with(contacts, g, ev),
-            })
+            }
         } else {
             let mut who = match ev.get("anonymous").filter(|a| a.is_object()) {
                 Some(anon) => anonymous(contacts, g, user, anon),
                 None => member_with(contacts, g, user, sender),
             };
             who["group"] = group_with(contacts, g, ev);
-            json!({ "type": "GroupMessage", "messageChain": chain, "sender": who })
+            object! { "type": "GroupMessage", "messageChain": chain, "sender": who }
         };
         return Ok(message(g, Some(g), packet));
     }
@@ -409,37 +409,37 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         };
         if let Some(g) = temp_group(ev, contacts) {
             let chain = chain(Scene { group: Some(g), peer });
-            let packet = json!({
+            let packet = object! {
                 "type": "TempSyncMessage",
                 "messageChain": chain,
                 "subject": member(contacts, g, peer),
-            });
+            };
             return Ok(message(peer, Some(g), packet));
         }
         let chain = chain(Scene { group: None, peer });
         let packet = if is_stranger(contacts, peer) {
-            json!({
+            object! {
                 "type": "StrangerSyncMessage",
                 "messageChain": chain,
                 "subject": stranger(peer, ""),
-            })
+            }
         } else {
-            json!({
+            object! {
                 "type": "FriendSyncMessage",
                 "messageChain": chain,
                 "subject": contacts.friend_json(peer, ""),
-            })
+            }
         };
         return Ok(message(peer, None, packet));
     }
     let nickname = text(sender, "nickname");
     if let Some(g) = temp_group(ev, contacts) {
         let chain = chain(Scene { group: Some(g), peer: user });
-        let packet = json!({
+        let packet = object! {
             "type": "TempMessage",
             "messageChain": chain,
             "sender": member_with(contacts, g, user, sender),
-        });
+        };
         return Ok(message(user, Some(g), packet));
     }
     let chain = chain(Scene { group: None, peer: user });
@@ -448,17 +448,17 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         _ => is_stranger(contacts, user),
     };
     let packet = if as_stranger {
-        json!({
+        object! {
             "type": "StrangerMessage",
             "messageChain": chain,
             "sender": stranger(user, nickname),
-        })
+        }
     } else {
-        json!({
+        object! {
             "type": "FriendMessage",
             "messageChain": chain,
             "sender": contacts.friend_json(user, nickname),
-        })
+        }
     };
     Ok(message(user, None, packet))
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -85,6 +85,14 @@ pub(crate) enum Raw {
     Event(Value),
     /// The socket is gone.
     Down(String),
+}
+
+/// A call frame as it goes on the wire, written straight from borrowed parts.
+#[derive(serde::Serialize)]
+struct Frame<'a> {
+    action: &'a str,
+    params: &'a Value,
+    echo: &'a str,
 }
 
 /// A call on its way to the socket.
@@ -168,7 +176,8 @@ impl Link {
             return Err(CallError::NotConnected { command });
         }
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed).to_string();
-        let text = json!({ "action": action, "params": params, "echo": echo }).to_string();
+        let text = serde_json::to_string(&Frame { action, params: &params, echo: &echo })
+            .unwrap_or_default();
         let (tx, rx) = oneshot::channel();
         let queued = {
             let mut pending = self.pending();
@@ -614,6 +623,7 @@ fn fail_pending(link: &Link, outgoing: &mut mpsc::UnboundedReceiver<Outgoing>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn forward_urls_are_completed() {

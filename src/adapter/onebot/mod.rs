@@ -6,6 +6,16 @@
 //! comes from the contact cache (`cache`). The link (`link`) speaks forward or reverse
 //! WebSocket and matches answers to calls by `echo`.
 
+/// A JSON object from `"key": value` pairs, moving each value in (`json!` would copy a
+/// `Value` it is given by serializing it again, which the event path cannot afford).
+macro_rules! object {
+    ($($key:literal : $value:expr),* $(,)?) => {{
+        let mut map = serde_json::Map::new();
+        $(map.insert(String::from($key), serde_json::Value::from($value));)*
+        serde_json::Value::Object(map)
+    }};
+}
+
 pub mod action;
 pub mod cache;
 mod connector;

@@ -62,14 +62,14 @@ async fn send(ctx: &Ctx<'_>, to: To, chain: &[Value], quote: Option<i64>) -> Res
         let nodes = msg::forward_nodes(forward).map_err(unsendable)?;
         match to {
             To::Friend(user) => {
-                ("send_private_forward_msg", json!({ "user_id": user, "messages": nodes }))
+                ("send_private_forward_msg", object! { "user_id": user, "messages": nodes })
             }
             To::Group(group) => {
-                ("send_group_forward_msg", json!({ "group_id": group, "messages": nodes }))
+                ("send_group_forward_msg", object! { "group_id": group, "messages": nodes })
             }
             To::Temp { group, qq } => (
                 "send_private_forward_msg",
-                json!({ "user_id": qq, "group_id": group, "messages": nodes }),
+                object! { "user_id": qq, "group_id": group, "messages": nodes },
             ),
         }
     } else {
@@ -79,14 +79,14 @@ async fn send(ctx: &Ctx<'_>, to: To, chain: &[Value], quote: Option<i64>) -> Res
         }
         match to {
             To::Friend(user) => {
-                ("send_private_msg", json!({ "user_id": user, "message": segments }))
+                ("send_private_msg", object! { "user_id": user, "message": segments })
             }
             To::Group(group) => {
-                ("send_group_msg", json!({ "group_id": group, "message": segments }))
+                ("send_group_msg", object! { "group_id": group, "message": segments })
             }
             To::Temp { group, qq } => (
                 "send_private_msg",
-                json!({ "user_id": qq, "group_id": group, "message": segments }),
+                object! { "user_id": qq, "group_id": group, "message": segments },
             ),
         }
     };
@@ -122,10 +122,10 @@ fn sent_message(
             To::Group(g) => (g, g),
             _ => (to.conversation(), 0),
         };
-        message_chain.push(json!({
+        message_chain.push(object! {
             "type": "Quote", "id": q.id, "senderId": q.author, "targetId": target,
             "groupId": group, "origin": origin,
-        }));
+        });
     }
     message_chain
         .extend(chain.iter().filter(|e| e["type"] != "Source" && e["type"] != "Quote").cloned());
@@ -140,7 +140,7 @@ fn sent_message(
         group: to.group(),
         author: contacts.bot,
         time,
-        packet: json!({ "type": kind, "messageChain": message_chain, "subject": subject }),
+        packet: object! { "type": kind, "messageChain": message_chain, "subject": subject },
     }
 }
 

@@ -189,7 +189,7 @@ fn forward(seg: &Value, scene: Scene, contacts: &Contacts, depth: usize) -> Valu
         }
         _ => Vec::new(),
     };
-    json!({ "type": "Forward", "display": null, "nodeList": nodes })
+    object! { "type": "Forward", "display": Value::Null, "nodeList": nodes }
 }
 
 /// The nodes of a forward's content: a list, or `get_forward_msg`'s `{message: […]}` (spec)

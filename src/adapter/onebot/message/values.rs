@@ -1,6 +1,6 @@
 //! Reading loosely typed values (segment data, text, integers) and making segments.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::adapter::onebot::cache::as_i64;
 
@@ -40,5 +40,5 @@ pub(super) fn kind(v: &Value) -> &str {
 
 /// A segment `{"type": kind, "data": data}`.
 pub(super) fn segment(kind: &str, data: Value) -> Value {
-    json!({ "type": kind, "data": data })
+    object! { "type": kind, "data": data }
 }
