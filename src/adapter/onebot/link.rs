@@ -241,6 +241,12 @@ pub fn endpoint(url: &str) -> Result<String, ConnectError> {
     Ok(format!("{scheme}://{}{}", a.host, if a.path.is_empty() { "/" } else { a.path }))
 }
 
+/// The socket's settings. The read buffer is zeroed before every read, up to its size, and a
+/// OneBot frame is a few hundred bytes: a small buffer saves that work on every frame.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(4 * 1024)
+}
+
 /// Dial the server's universal endpoint.
 pub(crate) async fn dial(url: &str, token: Option<&Secret>) -> Result<Socket, ConnectError> {
     crate::adapter::ws::install_crypto_provider();
@@ -251,7 +257,7 @@ pub(crate) async fn dial(url: &str, token: Option<&Secret>) -> Result<Socket, Co
             .map_err(|_| bad("the access token cannot go in a header".into()))?;
         request.headers_mut().insert("Authorization", value);
     }
-    let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+    let config = socket_config();
     match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
         Ok((socket, _)) => Ok(socket),
         Err(tokio_tungstenite::tungstenite::Error::Http(resp))
@@ -300,7 +306,7 @@ pub(crate) async fn listen(
                     *refusal.status_mut() = HttpStatus::UNAUTHORIZED;
                     Err(refusal)
                 };
-                let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+                let config = socket_config();
                 match tokio_tungstenite::accept_hdr_async_with_config(
                     MaybeTlsStream::Plain(tcp),
                     check,
