@@ -284,7 +284,15 @@ pub(crate) async fn listen(
     let warned = Arc::new(AtomicBool::new(false));
     let task = tokio::spawn(async move {
         loop {
-            let Ok((tcp, peer)) = listener.accept().await else { continue };
+            let (tcp, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: give the system a moment.
+                    tracing::warn!(error = %e, "cannot accept a connection from the OneBot server");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
             let _ = tcp.set_nodelay(true);
             let tx = tx.clone();
             let token = token.clone();
