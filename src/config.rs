@@ -591,12 +591,18 @@ impl Config {
         let mut doc: toml::Table =
             text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         let had_mirai = doc.contains_key("mirai");
+        let had_onebot = doc.contains_key("onebot");
         apply_env(&mut doc, path, env, "")?;
         if doc.contains_key("onebot") {
             if had_mirai {
-                return Err(invalid(
-                    "both [mirai] and [onebot] are set: one mahua connects to one server, so keep the table of the server the bot runs on".into(),
-                ));
+                let onebot = if had_onebot {
+                    "[onebot]"
+                } else {
+                    "[onebot] (through a MAHUA_ONEBOT_* environment variable)"
+                };
+                return Err(invalid(format!(
+                    "both [mirai] and {onebot} are set: one mahua connects to one server, so keep the table of the server the bot runs on"
+                )));
             }
             // Overrides meant for a mirai-api-http server do not apply.
             doc.remove("mirai");
@@ -789,6 +795,8 @@ mod tests {
         let both = "[mirai]\nverify_key = \"k\"\nqq = 5\n[onebot]\nurl = \"ws://h:1\"\n";
         let e = parse(both, &[]).unwrap_err().to_string();
         assert!(e.contains("[mirai]") && e.contains("[onebot]") && e.contains("mahua.toml"), "{e}");
+        let e = parse("[mirai]\nqq = 1\n", &[("MAHUA_ONEBOT_URL", "ws://h:1")]).unwrap_err();
+        assert!(e.to_string().contains("MAHUA_ONEBOT_"), "{e}");
         let e = parse("[onebot]\n", &[]).unwrap_err().to_string();
         assert!(
             e.contains("`url =") && e.contains("`listen =") && e.contains("MAHUA_ONEBOT_URL"),
