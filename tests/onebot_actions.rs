@@ -854,8 +854,8 @@ async fn sent_messages_are_remembered_for_recall_and_message_from_id() {
     let w = World::new().ok("send_private_msg", json!({"message_id": 8}));
     w.run("sendFriendMessage", None, json!({"target": FRIEND, "messageChain": [plain("x")]})).await;
     let m = w.contacts.lock().unwrap().message(8).cloned().unwrap();
-    assert_eq!(m.packet["type"], "FriendSyncMessage");
-    assert_eq!(m.packet["subject"], json!({"id": FRIEND, "nickname": "f", "remark": "r"}));
+    assert_eq!(m.packet()["type"], "FriendSyncMessage");
+    assert_eq!(m.packet()["subject"], json!({"id": FRIEND, "nickname": "f", "remark": "r"}));
     assert_eq!((m.conversation, m.group, m.author), (FRIEND, None, BOT));
 
     let w = World::new().ok("send_private_msg", json!({"message_id": 9}));
@@ -866,8 +866,8 @@ async fn sent_messages_are_remembered_for_recall_and_message_from_id() {
     )
     .await;
     let m = w.contacts.lock().unwrap().message(9).cloned().unwrap();
-    assert_eq!(m.packet["type"], "TempSyncMessage");
-    assert_eq!(m.packet["subject"]["id"], MEMBER);
+    assert_eq!(m.packet()["type"], "TempSyncMessage");
+    assert_eq!(m.packet()["subject"]["id"], MEMBER);
     assert_eq!((m.conversation, m.group), (MEMBER, Some(GROUP)));
 }
 

@@ -222,7 +222,7 @@ fn friend_message() {
     assert_eq!(c.friends[&ALICE].nickname, "nick");
     let kept = c.message(501).expect("remembered");
     assert_eq!((kept.conversation, kept.group, kept.author, kept.time), (ALICE, None, ALICE, T));
-    assert_eq!(kept.packet, packet);
+    assert_eq!(kept.packet(), packet);
 }
 
 #[test]
@@ -554,7 +554,7 @@ fn a_reply_to_an_unknown_message_is_fetched_first_and_defaults_without_it() {
     });
     let m = event::message_from(&data, &c).expect("a message");
     assert_eq!((m.id, m.conversation, m.group, m.author, m.time), (590, ALICE, None, BOT, T - 60));
-    assert_eq!(m.packet["type"], "FriendSyncMessage");
+    assert_eq!(m.packet()["type"], "FriendSyncMessage");
     c.remember_message(m);
     assert!(event::fetches(&ev, &c).is_empty());
     let got = mirai(&ev, &mut c);
@@ -624,9 +624,9 @@ fn message_from_get_msg_answers() {
     });
     let m = event::message_from(&data, &c).expect("a message");
     assert_eq!((m.id, m.conversation, m.group, m.author, m.time), (700, G, Some(G), ALICE, T));
-    assert_eq!(m.packet["type"], "GroupMessage");
-    assert_eq!(m.packet["sender"]["memberName"], "新名片");
-    assert_eq!(m.packet["messageChain"][1], json!({"type": "Plain", "text": "hello "}));
+    assert_eq!(m.packet()["type"], "GroupMessage");
+    assert_eq!(m.packet()["sender"]["memberName"], "新名片");
+    assert_eq!(m.packet()["messageChain"][1], json!({"type": "Plain", "text": "hello "}));
     // The cache is not touched by message_from.
     assert_eq!(c.member(G, ALICE).map(|m| m.card.as_str()), Some("阿丽丝"));
     assert!(event::message_from(&json!({"message_type": "group"}), &c).is_none());

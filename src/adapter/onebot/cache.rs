@@ -163,7 +163,87 @@ pub struct Message {
     /// When it was sent, in seconds.
     pub time: i64,
     /// The message as mirai-api-http would give it (`messageFromId`'s answer).
-    pub packet: Value,
+    packet: Packet,
+}
+
+/// How a cached message keeps its packet. Nearly every message is only ever recalled by
+/// time or not looked at again, so the packet is kept as one block of JSON text (one
+/// allocation to make and to free, where a `Value` takes one per key and string) and read
+/// back when a quote or `messageFromId` asks. A packet with a fractional number stays a
+/// `Value`: reading such numbers back from text need not give the very same `f64`.
+#[derive(Debug, Clone, PartialEq)]
+enum Packet {
+    Json(Box<[u8]>),
+    Value(Value),
+}
+
+impl Message {
+    /// A message with its mirai-api-http packet.
+    #[must_use]
+    pub fn new(
+        id: i64,
+        conversation: i64,
+        group: Option<i64>,
+        author: i64,
+        time: i64,
+        packet: &Value,
+    ) -> Self {
+        let packet = if has_float(packet) {
+            Packet::Value(packet.clone())
+        } else {
+            match serde_json::to_vec(packet) {
+                Ok(json) => Packet::Json(json.into_boxed_slice()),
+                Err(_) => Packet::Value(packet.clone()),
+            }
+        };
+        Self { id, conversation, group, author, time, packet }
+    }
+
+    /// A message whose packet was written as JSON text by the caller (with no fractional
+    /// number in it; see [`has_float`]).
+    #[must_use]
+    pub fn from_json(
+        id: i64,
+        conversation: i64,
+        group: Option<i64>,
+        author: i64,
+        time: i64,
+        json: Vec<u8>,
+    ) -> Self {
+        Self { id, conversation, group, author, time, packet: Packet::Json(json.into()) }
+    }
+
+    /// The message as mirai-api-http would give it (`messageFromId`'s answer).
+    #[must_use]
+    pub fn packet(&self) -> Value {
+        match &self.packet {
+            Packet::Json(json) => serde_json::from_slice(json).unwrap_or(Value::Null),
+            Packet::Value(v) => v.clone(),
+        }
+    }
+
+    /// The packet's `messageChain`.
+    #[must_use]
+    pub fn chain(&self) -> Vec<Value> {
+        match self.packet() {
+            Value::Object(mut o) => match o.remove("messageChain") {
+                Some(Value::Array(chain)) => chain,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Whether `v` holds a number that is neither an `i64` nor a `u64`.
+#[must_use]
+pub fn has_float(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(a) => a.iter().any(has_float),
+        Value::Object(o) => o.values().any(has_float),
+        _ => false,
+    }
 }
 
 /// The kind of a pending request.
@@ -517,16 +597,26 @@ mod tests {
     fn old_messages_make_room() {
         let mut c = Contacts::new(1);
         for id in 0..(MESSAGES_KEPT as i64 + 10) {
-            c.remember_message(Message {
-                id,
-                conversation: 1,
-                group: None,
-                author: 2,
-                time: 0,
-                packet: Value::Null,
-            });
+            c.remember_message(Message::new(id, 1, None, 2, 0, &Value::Null));
         }
         assert!(c.message(0).is_none());
         assert!(c.message(MESSAGES_KEPT as i64 + 9).is_some());
+    }
+
+    #[test]
+    fn packets_read_back_as_they_were_kept() {
+        let packet = json!({"type": "FriendMessage", "messageChain": [
+            {"type": "Source", "id": 5, "time": 1},
+            {"type": "Plain", "text": "a \"quoted\" line\n"},
+        ], "sender": {"id": u64::MAX, "nickname": "n", "remark": ""}});
+        let m = Message::new(5, 2, None, 2, 1, &packet);
+        assert!(matches!(m.packet, Packet::Json(_)));
+        assert_eq!(m.packet(), packet);
+        assert_eq!(m.chain(), packet["messageChain"].as_array().unwrap().clone());
+        let odd =
+            json!({"type": "FriendMessage", "messageChain": [{"type": "Dice", "value": 0.1}]});
+        let m = Message::new(6, 2, None, 2, 1, &odd);
+        assert!(matches!(m.packet, Packet::Value(_)));
+        assert_eq!(m.packet(), odd);
     }
 }

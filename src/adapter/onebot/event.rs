@@ -108,7 +108,7 @@ pub fn translate(ev: &Value, contacts: &mut Contacts) -> Translated {
 /// A message as `get_msg` answers it (or a message event) as a cached message with its mirai-api-http packet; None if it makes no sense.
 #[must_use]
 pub fn message_from(data: &Value, contacts: &Contacts) -> Option<cache::Message> {
-    build_message(data, contacts).ok()
+    build_message(data, contacts).ok().map(|b| b.to_message())
 }
 
 /// The type name an event with no counterpart gets: "OneBot." + post_type + "." + (notice_type|request_type|message_type|meta_event_type|"unknown") and, when a `sub_type` is present for notify notices, "." + sub_type. E.g. "OneBot.notice.group_upload", "OneBot.notice.notify.lucky_king", "OneBot.notice.essence".
@@ -289,10 +289,9 @@ fn extension(ev: &Value) -> Translated {
 fn translate_message(ev: &Value, contacts: &mut Contacts) -> Translated {
     learn_from_message(ev, contacts);
     match build_message(ev, contacts) {
-        Ok(message) => {
-            let packet = message.packet.clone();
-            contacts.remember_message(message);
-            Translated::Mirai(packet)
+        Ok(built) => {
+            contacts.remember_message(built.to_message());
+            Translated::Mirai(built.packet)
         }
         Err(other) => other,
     }
@@ -347,9 +346,26 @@ fn temp_group(ev: &Value, contacts: &Contacts) -> Option<i64> {
     Some(g)
 }
 
+/// A message packet with what the cache keeps beside it.
+struct Built {
+    id: i64,
+    conversation: i64,
+    group: Option<i64>,
+    author: i64,
+    time: i64,
+    packet: Value,
+}
+
+impl Built {
+    fn to_message(&self) -> cache::Message {
+        let Self { id, conversation, group, author, time, ref packet } = *self;
+        cache::Message::new(id, conversation, group, author, time, packet)
+    }
+}
+
 /// The message packet for a message event or a `get_msg` answer; `Err` is what the event
 /// becomes instead.
-fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Translated> {
+fn build_message(ev: &Value, contacts: &Contacts) -> Result<Built, Translated> {
     let kind = text(ev, "message_type");
     if !matches!(kind, "group" | "private") {
         return Err(extension(ev));
@@ -369,7 +385,7 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<cache::Message, Tran
         chain.extend(to_chain(&segs, scene, contacts));
         Value::Array(chain)
     };
-    let message = |conversation: i64, group: Option<i64>, packet: Value| cache::Message {
+    let message = |conversation: i64, group: Option<i64>, packet: Value| Built {
         id,
         conversation,
         group,

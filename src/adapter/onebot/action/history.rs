@@ -28,7 +28,11 @@ pub(super) async fn message_from_id(c: Content<'_>, ctx: &Ctx<'_>) -> Outcome {
     let (target, id) = (c.need("target")?, c.need("messageId")?);
     let cached = lock(ctx.contacts).message(id).cloned();
     if let Some(m) = cached {
-        return if m.conversation == target { Ok(data(m.packet)) } else { Err(Stop::not_found()) };
+        return if m.conversation == target {
+            Ok(data(m.packet()))
+        } else {
+            Err(Stop::not_found())
+        };
     }
     let d = match act(ctx, "get_msg", json!({ "message_id": id })).await {
         Ok(d) => d,
@@ -46,7 +50,7 @@ pub(super) async fn message_from_id(c: Content<'_>, ctx: &Ctx<'_>) -> Outcome {
     if m.conversation != target {
         return Err(Stop::not_found());
     }
-    let packet = m.packet.clone();
+    let packet = m.packet();
     contacts.remember_message(m);
     Ok(data(packet))
 }
@@ -114,5 +118,5 @@ pub(super) async fn roaming(c: Content<'_>, ctx: &Ctx<'_>) -> Outcome {
     }
     found.retain(|m| (start <= 0 || m.time >= start) && m.time <= end);
     found.sort_by_key(|m| (m.time, m.id));
-    Ok(data(found.into_iter().map(|m| m.packet).collect()))
+    Ok(data(found.into_iter().map(|m| m.packet()).collect()))
 }

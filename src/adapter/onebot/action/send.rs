@@ -100,7 +100,8 @@ async fn send(ctx: &Ctx<'_>, to: To, chain: &[Value], quote: Option<i64>) -> Res
     Ok(id)
 }
 
-/// A message the bot sent, as the cache keeps it: a `…SyncMessage` packet with the chain.
+/// A message the bot sent, as the cache keeps it: a `…SyncMessage` packet with the chain,
+/// written straight as JSON text from the borrowed chain (no packet is built for a send).
 fn sent_message(
     contacts: &Contacts,
     to: To,
@@ -109,39 +110,48 @@ fn sent_message(
     quoted: Option<&cache::Message>,
 ) -> cache::Message {
     let time = cache::now();
-    let mut message_chain = vec![json!({ "type": "Source", "id": id, "time": time })];
-    if let Some(q) = quoted {
-        let origin: Vec<Value> = q.packet["messageChain"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| e["type"] != "Source" && e["type"] != "Quote")
-            .cloned()
-            .collect();
+    let quote = quoted.map(|q| {
+        let mut origin = q.chain();
+        origin.retain(|e| e["type"] != "Source" && e["type"] != "Quote");
         let (target, group) = match to {
             To::Group(g) => (g, g),
             _ => (to.conversation(), 0),
         };
-        message_chain.push(object! {
+        object! {
             "type": "Quote", "id": q.id, "senderId": q.author, "targetId": target,
             "groupId": group, "origin": origin,
-        });
-    }
-    message_chain
-        .extend(chain.iter().filter(|e| e["type"] != "Source" && e["type"] != "Quote").cloned());
+        }
+    });
+    let kept = || chain.iter().filter(|e| e["type"] != "Source" && e["type"] != "Quote");
     let (kind, subject) = match to {
         To::Friend(user) => ("FriendSyncMessage", contacts.friend_json(user, "")),
         To::Group(group) => ("GroupSyncMessage", contacts.group_json(group)),
         To::Temp { group, qq } => ("TempSyncMessage", member(contacts, group, qq)),
     };
-    cache::Message {
-        id,
-        conversation: to.conversation(),
-        group: to.group(),
-        author: contacts.bot,
-        time,
-        packet: object! { "type": kind, "messageChain": message_chain, "subject": subject },
+    let (conversation, group, bot) = (to.conversation(), to.group(), contacts.bot);
+    let floats = quote.as_ref().is_some_and(cache::has_float) || kept().any(cache::has_float);
+    if !floats {
+        use std::io::Write as _;
+        let mut json = Vec::with_capacity(256);
+        let head = write!(
+            json,
+            r#"{{"type":"{kind}","subject":{subject},"messageChain":[{{"type":"Source","id":{id},"time":{time}}}"#
+        );
+        let mut element = |e: &Value| {
+            json.push(b',');
+            serde_json::to_writer(&mut json, e).is_ok()
+        };
+        let written = head.is_ok() && quote.iter().all(&mut element) && kept().all(element);
+        if written {
+            json.extend_from_slice(b"]}");
+            return cache::Message::from_json(id, conversation, group, bot, time, json);
+        }
     }
+    let mut message_chain = vec![json!({ "type": "Source", "id": id, "time": time })];
+    message_chain.extend(quote);
+    message_chain.extend(kept().cloned());
+    let packet = object! { "type": kind, "messageChain": message_chain, "subject": subject };
+    cache::Message::new(id, conversation, group, bot, time, &packet)
 }
 
 pub(super) async fn send_images(c: Content<'_>, ctx: &Ctx<'_>) -> Outcome {

@@ -147,18 +147,8 @@ fn image_type(file: &str) -> &'static str {
 fn quote(id: i64, scene: Scene, contacts: &Contacts) -> Value {
     match contacts.message(id) {
         Some(m) => {
-            let origin: Vec<Value> = m
-                .packet
-                .get("messageChain")
-                .and_then(Value::as_array)
-                .map(|chain| {
-                    chain
-                        .iter()
-                        .filter(|e| !matches!(kind(e), "Source" | "Quote"))
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default();
+            let mut origin = m.chain();
+            origin.retain(|e| !matches!(kind(e), "Source" | "Quote"));
             json!({
                 "type": "Quote",
                 "id": id,
@@ -488,18 +478,12 @@ mod tests {
     #[test]
     fn reply_is_filled_from_the_cache() {
         let mut c = contacts();
-        c.remember_message(Message {
-            id: 55,
-            conversation: 100,
-            group: Some(100),
-            author: 7,
-            time: 1,
-            packet: json!({"type": "GroupMessage", "messageChain": [
-                {"type": "Source", "id": 55, "time": 1},
-                {"type": "Quote", "id": 54, "groupId": 100, "senderId": 8, "targetId": 100, "origin": []},
-                {"type": "Plain", "text": "earlier"},
-            ]}),
-        });
+        let packet = json!({"type": "GroupMessage", "messageChain": [
+            {"type": "Source", "id": 55, "time": 1},
+            {"type": "Quote", "id": 54, "groupId": 100, "senderId": 8, "targetId": 100, "origin": []},
+            {"type": "Plain", "text": "earlier"},
+        ]});
+        c.remember_message(Message::new(55, 100, Some(100), 7, 1, &packet));
         let chain = to_chain(&[json!({"type": "reply", "data": {"id": "55"}})], GROUP, &c);
         assert_eq!(
             chain,
