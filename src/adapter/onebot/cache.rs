@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Which OneBot implementation is on the other end; quirks are keyed on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -342,28 +342,30 @@ impl Contacts {
     /// when the friend is not known.
     #[must_use]
     pub fn friend_json(&self, id: i64, nickname: &str) -> Value {
-        match self.friends.get(&id) {
-            Some(f) => json!({ "id": id, "nickname": f.nickname, "remark": f.remark }),
-            None => json!({ "id": id, "nickname": nickname, "remark": "" }),
-        }
+        let (nickname, remark) = match self.friends.get(&id) {
+            Some(f) => (f.nickname.as_str(), f.remark.as_str()),
+            None => (nickname, ""),
+        };
+        object! { "id": id, "nickname": nickname, "remark": remark }
     }
 
     /// A group as mirai-api-http gives it: `{id, name, permission}` (the bot's role).
     #[must_use]
     pub fn group_json(&self, id: i64) -> Value {
         let g = self.groups.get(&id);
-        json!({
+        object! {
             "id": id,
             "name": g.map(|g| g.name.as_str()).unwrap_or_default(),
             "permission": g.and_then(|g| g.bot_role).unwrap_or_default().as_mirai(),
-        })
+        }
     }
 
     /// A member as mirai-api-http gives it, with its `group`.
     #[must_use]
     pub fn member_json(&self, group: i64, id: i64) -> Value {
         let m = self.groups.get(&group).and_then(|g| g.members.get(&id));
-        let m = m.cloned().unwrap_or_default();
+        let none = Member::default();
+        let m = m.unwrap_or(&none);
         let remaining = (m.mute_until - now()).max(0);
         object! {
             "id": id,
@@ -409,6 +411,11 @@ impl Contacts {
     /// of `get_group_member_list`): only the fields it carries are changed.
     pub fn learn_member(&mut self, group: i64, v: &Value) {
         let Some(id) = v.get("user_id").and_then(as_i64) else { return };
+        self.learn_member_as(group, id, v);
+    }
+
+    /// [`Contacts::learn_member`] for the member `id`, whatever `v`'s `user_id` says.
+    pub fn learn_member_as(&mut self, group: i64, id: i64, v: &Value) {
         let bot = self.bot;
         let m = self.member_mut(group, id);
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -556,6 +563,7 @@ pub fn as_i64(v: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn request(kind: RequestKind) -> Request {
         Request {

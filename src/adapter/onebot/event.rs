@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::cache::{self, as_i64, Contacts, Member, Request, RequestKind, Role};
-use super::message::{segments, to_chain, Scene};
+use super::message::{segments_of, to_chain, Scene};
 
 /// What one OneBot event becomes.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +59,8 @@ pub fn fetches(ev: &Value, contacts: &Contacts) -> Vec<Fetch> {
     };
     match text(ev, "post_type") {
         "message" | "message_sent" => {
-            let segs = segments(ev.get("message").unwrap_or(&Value::Null));
-            for seg in &segs {
+            let segs = segments_of(ev.get("message").unwrap_or(&Value::Null));
+            for seg in segs.iter() {
                 let data = seg.get("data").unwrap_or(&Value::Null);
                 match text(seg, "type") {
                     "reply" => {
@@ -184,25 +184,60 @@ fn event_time(ev: &Value) -> i64 {
 // ---------------------------------------------------------------------------------------
 // Contact shapes
 
-/// A member as mirai-api-http gives it inside events, `active` included.
-fn render_member(contacts: &Contacts, group: i64, id: i64, m: &Member) -> Value {
+/// A member as mirai-api-http gives it inside events, `active` included, with its `group`.
+fn render_member(id: i64, m: MemberView<'_>, group: Value) -> Value {
     object! {
         "id": id,
-        "memberName": m.display_name(),
-        "specialTitle": m.title.as_str(),
+        "memberName": m.name,
+        "specialTitle": m.title,
         "permission": m.role.as_mirai(),
         "joinTimestamp": m.join_time,
         "lastSpeakTimestamp": m.last_sent_time,
         "muteTimeRemaining": (m.mute_until - cache::now()).max(0),
-        "group": contacts.group_json(group),
+        "group": group,
         "active": Value::Null,
     }
 }
 
+/// What a member shows, borrowed from the cache and the event.
+#[derive(Clone, Copy)]
+struct MemberView<'a> {
+    name: &'a str,
+    title: &'a str,
+    role: Role,
+    join_time: i64,
+    last_sent_time: i64,
+    mute_until: i64,
+}
+
+impl<'a> MemberView<'a> {
+    fn of(m: &'a Member) -> Self {
+        Self {
+            name: m.display_name(),
+            title: &m.title,
+            role: m.role,
+            join_time: m.join_time,
+            last_sent_time: m.last_sent_time,
+            mute_until: m.mute_until,
+        }
+    }
+}
+
+/// An unknown member.
+static NO_MEMBER: Member = Member {
+    nickname: String::new(),
+    card: String::new(),
+    title: String::new(),
+    role: Role::Member,
+    join_time: 0,
+    last_sent_time: 0,
+    mute_until: 0,
+};
+
 /// The cached member `id` of `group`.
 fn member(contacts: &Contacts, group: i64, id: i64) -> Value {
-    let m = contacts.member(group, id).cloned().unwrap_or_default();
-    render_member(contacts, group, id, &m)
+    let m = contacts.member(group, id).unwrap_or(&NO_MEMBER);
+    render_member(id, MemberView::of(m), contacts.group_json(group))
 }
 
 /// The member `id` of `group`, or null when there is none or it is the bot.
@@ -214,33 +249,33 @@ fn member_or_null(contacts: &Contacts, group: i64, id: Option<i64>, bot: i64) ->
 }
 
 /// The member `id` of `group` with what a OneBot member object (a `sender`) says laid over
-/// the cache, without changing the cache.
-fn member_with(contacts: &Contacts, group: i64, id: i64, v: &Value) -> Value {
-    let mut m = contacts.member(group, id).cloned().unwrap_or_default();
+/// the cache, without changing the cache; `group` is its `group`.
+fn member_with(contacts: &Contacts, group: Value, g: i64, id: i64, v: &Value) -> Value {
+    let m = contacts.member(g, id).unwrap_or(&NO_MEMBER);
     let s = |k: &str| v.get(k).and_then(Value::as_str);
-    if let Some(n) = s("nickname") {
-        m.nickname = n.to_owned();
-    }
-    if let Some(c) = s("card") {
-        m.card = c.to_owned();
-    }
-    if let Some(t) = s("title") {
-        m.title = t.to_owned();
-    }
-    if let Some(r) = s("role") {
-        m.role = Role::from_onebot(r);
-    }
-    render_member(contacts, group, id, &m)
+    let nickname = s("nickname").unwrap_or(&m.nickname);
+    let card = s("card").unwrap_or(&m.card);
+    let view = MemberView {
+        name: if card.is_empty() { nickname } else { card },
+        title: s("title").unwrap_or(&m.title),
+        role: s("role").map_or(m.role, Role::from_onebot),
+        ..MemberView::of(m)
+    };
+    render_member(id, view, group)
 }
 
 /// The group with the event's `group_name` (NapCat) laid over the cached name.
 fn group_with(contacts: &Contacts, group: i64, ev: &Value) -> Value {
-    let mut g = contacts.group_json(group);
-    let name = text(ev, "group_name");
-    if !name.is_empty() {
-        g["name"] = json!(name);
+    let g = contacts.groups.get(&group);
+    let name = match text(ev, "group_name") {
+        "" => g.map_or("", |g| g.name.as_str()),
+        given => given,
+    };
+    object! {
+        "id": group,
+        "name": name,
+        "permission": g.and_then(|g| g.bot_role).unwrap_or_default().as_mirai(),
     }
-    g
 }
 
 /// Whether `id` is known not to be a friend (the friend list is loaded and lacks it).
@@ -299,13 +334,12 @@ fn translate_message(ev: &Value, contacts: &mut Contacts) -> Translated {
 
 /// What a message event tells about its sender and group.
 fn learn_from_message(ev: &Value, contacts: &mut Contacts) {
-    let sender = ev.get("sender").cloned().unwrap_or_else(|| json!({}));
-    let user = int(ev, "user_id").or_else(|| int(&sender, "user_id")).unwrap_or(0);
+    let sender = ev.get("sender").unwrap_or(&Value::Null);
+    let user = int(ev, "user_id").or_else(|| int(sender, "user_id")).unwrap_or(0);
     if user == 0 {
         return;
     }
-    let mut sender = if sender.is_object() { sender } else { json!({}) };
-    sender["user_id"] = json!(user);
+    let sender = if sender.is_object() { sender } else { &Value::Null };
     let time = event_time(ev);
     match text(ev, "message_type") {
         "group" => {
@@ -317,14 +351,14 @@ fn learn_from_message(ev: &Value, contacts: &mut Contacts) {
             if text(ev, "sub_type") == "anonymous" || text(ev, "sub_type") == "notice" {
                 return;
             }
-            contacts.learn_member(g, &sender);
+            contacts.learn_member_as(g, user, sender);
             contacts.member_mut(g, user).last_sent_time = time;
         }
         "private" if text(ev, "post_type") != "message_sent" && user != bot_id(ev, contacts) => {
             if let Some(g) = temp_group(ev, contacts) {
-                contacts.learn_member(g, &sender);
+                contacts.learn_member_as(g, user, sender);
             } else if let Some(f) = contacts.friends.get_mut(&user) {
-                let n = text(&sender, "nickname");
+                let n = text(sender, "nickname");
                 if !n.is_empty() {
                     n.clone_into(&mut f.nickname);
                 }
@@ -379,9 +413,9 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<Built, Translated> {
     let user = int(ev, "user_id").or_else(|| int(sender, "user_id")).unwrap_or(0);
     let sent = text(ev, "post_type") == "message_sent" || (user != 0 && user == bot);
     let time = event_time(ev);
-    let segs = segments(ev.get("message").unwrap_or(&null));
+    let segs = segments_of(ev.get("message").unwrap_or(&null));
     let chain = |scene: Scene| {
-        let mut chain = vec![json!({ "type": "Source", "id": id, "time": time })];
+        let mut chain = vec![object! { "type": "Source", "id": id, "time": time }];
         chain.extend(to_chain(&segs, scene, contacts));
         Value::Array(chain)
     };
@@ -408,11 +442,11 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<Built, Translated> {
                 "subject": group_with(contacts, g, ev),
             }
         } else {
-            let mut who = match ev.get("anonymous").filter(|a| a.is_object()) {
-                Some(anon) => anonymous(contacts, g, user, anon),
-                None => member_with(contacts, g, user, sender),
+            let group = group_with(contacts, g, ev);
+            let who = match ev.get("anonymous").filter(|a| a.is_object()) {
+                Some(anon) => anonymous(user, anon, group),
+                None => member_with(contacts, group, g, user, sender),
             };
-            who["group"] = group_with(contacts, g, ev);
             object! { "type": "GroupMessage", "messageChain": chain, "sender": who }
         };
         return Ok(message(g, Some(g), packet));
@@ -454,7 +488,7 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<Built, Translated> {
         let packet = object! {
             "type": "TempMessage",
             "messageChain": chain,
-            "sender": member_with(contacts, g, user, sender),
+            "sender": member_with(contacts, contacts.group_json(g), g, user, sender),
         };
         return Ok(message(user, Some(g), packet));
     }
@@ -480,9 +514,9 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<Built, Translated> {
 }
 
 /// An anonymous group member, as mirai-api-http shows one: its name, no role, no history.
-fn anonymous(contacts: &Contacts, group: i64, id: i64, anon: &Value) -> Value {
-    let m = Member { nickname: text(anon, "name").to_owned(), ..Member::default() };
-    render_member(contacts, group, id, &m)
+fn anonymous(id: i64, anon: &Value, group: Value) -> Value {
+    let view = MemberView { name: text(anon, "name"), ..MemberView::of(&NO_MEMBER) };
+    render_member(id, view, group)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 //! CQ codes: a CQ-code string parsed into segments, and segments written as one.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
 use super::values::{data, kind, segment, text_of};
@@ -8,10 +10,16 @@ use super::values::{data, kind, segment, text_of};
 /// a segment array (returned as is) or a CQ-code string (parsed). Anything else gives [].
 #[must_use]
 pub fn segments(message: &Value) -> Vec<Value> {
+    segments_of(message).into_owned()
+}
+
+/// [`segments`], borrowing a segment array instead of copying it.
+#[must_use]
+pub fn segments_of(message: &Value) -> Cow<'_, [Value]> {
     match message {
-        Value::Array(items) => items.clone(),
-        Value::String(text) => parse_cq(text),
-        _ => Vec::new(),
+        Value::Array(items) => Cow::Borrowed(items),
+        Value::String(text) => Cow::Owned(parse_cq(text)),
+        _ => Cow::Owned(Vec::new()),
     }
 }
 

@@ -15,7 +15,7 @@ mod send;
 mod testing;
 mod values;
 
-pub use cq::{parse_cq, segments, to_cq};
+pub use cq::{parse_cq, segments, segments_of, to_cq};
 pub use forward::{forward_nodes, is_forward_only};
 pub use receive::to_chain;
 pub use send::from_chain;
