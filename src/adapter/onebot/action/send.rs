@@ -129,23 +129,22 @@ fn sent_message(
         To::Temp { group, qq } => ("TempSyncMessage", member(contacts, group, qq)),
     };
     let (conversation, group, bot) = (to.conversation(), to.group(), contacts.bot);
-    let floats = quote.as_ref().is_some_and(cache::has_float) || kept().any(cache::has_float);
-    if !floats {
-        use std::io::Write as _;
-        let mut json = Vec::with_capacity(256);
-        let head = write!(
-            json,
-            r#"{{"type":"{kind}","subject":{subject},"messageChain":[{{"type":"Source","id":{id},"time":{time}}}"#
-        );
-        let mut element = |e: &Value| {
-            json.push(b',');
-            serde_json::to_writer(&mut json, e).is_ok()
-        };
-        let written = head.is_ok() && quote.iter().all(&mut element) && kept().all(element);
-        if written {
-            json.extend_from_slice(b"]}");
-            return cache::Message::from_json(id, conversation, group, bot, time, json);
-        }
+    use std::io::Write as _;
+    let mut json = Vec::with_capacity(cache::PACKET_TEXT);
+    json.extend_from_slice(b"{\"type\":\"");
+    json.extend_from_slice(kind.as_bytes());
+    json.extend_from_slice(b"\",\"subject\":");
+    let mut written = cache::write_json(&mut json, &subject);
+    let source = r#","messageChain":[{"type":"Source","id":"#;
+    let _ = write!(json, r#"{source}{id},"time":{time}}}"#);
+    let mut element = |e: &Value| {
+        json.push(b',');
+        cache::write_json(&mut json, e)
+    };
+    written = written && quote.iter().all(&mut element) && kept().all(element);
+    if written {
+        json.extend_from_slice(b"]}");
+        return cache::Message::from_json(id, conversation, group, bot, time, json);
     }
     let mut message_chain = vec![json!({ "type": "Source", "id": id, "time": time })];
     message_chain.extend(quote);
