@@ -235,7 +235,6 @@ impl Message {
 /// Append `v` to `out` as compact JSON text; false (with `out` unusable) when `v` holds a
 /// number that is neither an `i64` nor a `u64`, which text might not give back exactly.
 pub fn write_json(out: &mut Vec<u8>, v: &Value) -> bool {
-    use std::io::Write as _;
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -244,7 +243,7 @@ pub fn write_json(out: &mut Vec<u8>, v: &Value) -> bool {
             if n.is_f64() {
                 return false;
             }
-            let _ = write!(out, "{n}");
+            let _ = serde_json::to_writer(&mut *out, n);
         }
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
