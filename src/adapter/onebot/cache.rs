@@ -173,7 +173,7 @@ pub struct Message {
 /// `Value`: reading such numbers back from text need not give the very same `f64`.
 #[derive(Debug, Clone, PartialEq)]
 enum Packet {
-    Json(Vec<u8>),
+    Json(Box<[u8]>),
     Value(Value),
 }
 
@@ -188,16 +188,19 @@ impl Message {
         time: i64,
         packet: &Value,
     ) -> Self {
-        let mut json = Vec::with_capacity(PACKET_TEXT);
-        let packet = if write_json(&mut json, packet) {
-            Packet::Json(json)
-        } else {
+        let packet = if has_float(packet) {
             Packet::Value(packet.clone())
+        } else {
+            match serde_json::to_vec(packet) {
+                Ok(json) => Packet::Json(json.into_boxed_slice()),
+                Err(_) => Packet::Value(packet.clone()),
+            }
         };
         Self { id, conversation, group, author, time, packet }
     }
 
-    /// A message whose packet the caller wrote as JSON text with [`write_json`].
+    /// A message whose packet was written as JSON text by the caller (with no fractional
+    /// number in it; see [`has_float`]).
     #[must_use]
     pub fn from_json(
         id: i64,
@@ -207,7 +210,7 @@ impl Message {
         time: i64,
         json: Vec<u8>,
     ) -> Self {
-        Self { id, conversation, group, author, time, packet: Packet::Json(json) }
+        Self { id, conversation, group, author, time, packet: Packet::Json(json.into()) }
     }
 
     /// The message as mirai-api-http would give it (`messageFromId`'s answer).
@@ -232,60 +235,14 @@ impl Message {
     }
 }
 
-/// Append `v` to `out` as compact JSON text; false (with `out` unusable) when `v` holds a
-/// number that is neither an `i64` nor a `u64`, which text might not give back exactly.
-pub fn write_json(out: &mut Vec<u8>, v: &Value) -> bool {
+/// Whether `v` holds a number that is neither an `i64` nor a `u64`.
+#[must_use]
+pub fn has_float(v: &Value) -> bool {
     match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            if n.is_f64() {
-                return false;
-            }
-            let _ = serde_json::to_writer(&mut *out, n);
-        }
-        Value::String(s) => write_str(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                if !write_json(out, item) {
-                    return false;
-                }
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, key);
-                out.push(b':');
-                if !write_json(out, item) {
-                    return false;
-                }
-            }
-            out.push(b'}');
-        }
-    }
-    true
-}
-
-/// A JSON string; only one that needs escapes goes through serde_json.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    // A fold with no early exit, which the compiler can run many bytes at a time.
-    let escapes = s.bytes().fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if escapes {
-        let _ = serde_json::to_writer(&mut *out, s);
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        Value::Number(n) => n.is_f64(),
+        Value::Array(a) => a.iter().any(has_float),
+        Value::Object(o) => o.values().any(has_float),
+        _ => false,
     }
 }
 
@@ -334,9 +291,6 @@ pub enum RequestError {
 /// How many recent messages are kept for `recall`, `quote` and `messageFromId` (as many as
 /// mirai-api-http keeps per bot).
 pub const MESSAGES_KEPT: usize = 1024;
-
-/// The room a packet's JSON text starts with: enough for most, so it is seldom grown.
-pub const PACKET_TEXT: usize = 512;
 
 /// How many forwarded-message contents are kept.
 const FORWARDS_KEPT: usize = 64;
@@ -661,7 +615,7 @@ mod tests {
     fn packets_read_back_as_they_were_kept() {
         let packet = json!({"type": "FriendMessage", "messageChain": [
             {"type": "Source", "id": 5, "time": 1},
-            {"type": "Plain", "text": "a \"quoted\" line\n\\ \u{1} é"},
+            {"type": "Plain", "text": "a \"quoted\" line\n"},
         ], "sender": {"id": u64::MAX, "nickname": "n", "remark": ""}});
         let m = Message::new(5, 2, None, 2, 1, &packet);
         assert!(matches!(m.packet, Packet::Json(_)));

@@ -415,8 +415,7 @@ fn build_message(ev: &Value, contacts: &Contacts) -> Result<Built, Translated> {
     let time = event_time(ev);
     let segs = segments_of(ev.get("message").unwrap_or(&null));
     let chain = |scene: Scene| {
-        let mut chain = Vec::with_capacity(1 + segs.len());
-        chain.push(object! { "type": "Source", "id": id, "time": time });
+        let mut chain = vec![object! { "type": "Source", "id": id, "time": time }];
         chain.extend(to_chain(&segs, scene, contacts));
         Value::Array(chain)
     };

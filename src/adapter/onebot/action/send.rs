@@ -123,80 +123,35 @@ fn sent_message(
         }
     });
     let kept = || chain.iter().filter(|e| e["type"] != "Source" && e["type"] != "Quote");
+    let (kind, subject) = match to {
+        To::Friend(user) => ("FriendSyncMessage", contacts.friend_json(user, "")),
+        To::Group(group) => ("GroupSyncMessage", contacts.group_json(group)),
+        To::Temp { group, qq } => ("TempSyncMessage", member(contacts, group, qq)),
+    };
     let (conversation, group, bot) = (to.conversation(), to.group(), contacts.bot);
-    let kind = match to {
-        To::Friend(_) => "FriendSyncMessage",
-        To::Group(_) => "GroupSyncMessage",
-        To::Temp { .. } => "TempSyncMessage",
-    };
-    let mut json = Vec::with_capacity(cache::PACKET_TEXT);
-    json.extend_from_slice(b"{\"type\":\"");
-    json.extend_from_slice(kind.as_bytes());
-    json.extend_from_slice(b"\",\"subject\":");
-    // A friend's or a group's subject is written from the cache as is; a member's is built.
-    let mut written = match to {
-        To::Friend(user) => {
-            let f = contacts.friends.get(&user);
-            json.push(b'{');
-            write_fields(
-                &mut json,
-                user,
-                ("nickname", f.map_or("", |f| &f.nickname)),
-                ("remark", f.map_or("", |f| &f.remark)),
-            );
-            true
+    let floats = quote.as_ref().is_some_and(cache::has_float) || kept().any(cache::has_float);
+    if !floats {
+        use std::io::Write as _;
+        let mut json = Vec::with_capacity(256);
+        let head = write!(
+            json,
+            r#"{{"type":"{kind}","subject":{subject},"messageChain":[{{"type":"Source","id":{id},"time":{time}}}"#
+        );
+        let mut element = |e: &Value| {
+            json.push(b',');
+            serde_json::to_writer(&mut json, e).is_ok()
+        };
+        let written = head.is_ok() && quote.iter().all(&mut element) && kept().all(element);
+        if written {
+            json.extend_from_slice(b"]}");
+            return cache::Message::from_json(id, conversation, group, bot, time, json);
         }
-        To::Group(g) => {
-            let x = contacts.groups.get(&g);
-            json.push(b'{');
-            let role = x.and_then(|x| x.bot_role).unwrap_or_default();
-            write_fields(
-                &mut json,
-                g,
-                ("name", x.map_or("", |x| &x.name)),
-                ("permission", role.as_mirai()),
-            );
-            true
-        }
-        To::Temp { group, qq } => cache::write_json(&mut json, &member(contacts, group, qq)),
-    };
-    json.extend_from_slice(br#","messageChain":[{"type":"Source","id":"#);
-    let _ = serde_json::to_writer(&mut json, &id);
-    json.extend_from_slice(br#","time":"#);
-    let _ = serde_json::to_writer(&mut json, &time);
-    json.push(b'}');
-    let mut element = |e: &Value| {
-        json.push(b',');
-        cache::write_json(&mut json, e)
-    };
-    written = written && quote.iter().all(&mut element) && kept().all(element);
-    if written {
-        json.extend_from_slice(b"]}");
-        return cache::Message::from_json(id, conversation, group, bot, time, json);
     }
-    let subject = match to {
-        To::Friend(user) => contacts.friend_json(user, ""),
-        To::Group(group) => contacts.group_json(group),
-        To::Temp { group, qq } => member(contacts, group, qq),
-    };
     let mut message_chain = vec![json!({ "type": "Source", "id": id, "time": time })];
     message_chain.extend(quote);
     message_chain.extend(kept().cloned());
     let packet = object! { "type": kind, "messageChain": message_chain, "subject": subject };
     cache::Message::new(id, conversation, group, bot, time, &packet)
-}
-
-/// `"id":id,"a":"…","b":"…"}`, the rest of a contact object after its `{`.
-fn write_fields(json: &mut Vec<u8>, id: i64, a: (&str, &str), b: (&str, &str)) {
-    json.extend_from_slice(br#""id":"#);
-    let _ = serde_json::to_writer(&mut *json, &id);
-    for (key, value) in [a, b] {
-        json.push(b',');
-        let _ = serde_json::to_writer(&mut *json, key);
-        json.push(b':');
-        let _ = serde_json::to_writer(&mut *json, value);
-    }
-    json.push(b'}');
 }
 
 pub(super) async fn send_images(c: Content<'_>, ctx: &Ctx<'_>) -> Outcome {
