@@ -450,3 +450,52 @@ async fn the_reverse_listener_checks_the_token_and_waits_for_the_server_to_come_
     assert_eq!(next_state(&mut link).await, "BotReloginEvent");
     a.shutdown().await;
 }
+
+/// A group message event, optionally quoting `reply`.
+fn group_message(id: i64, text: &str, reply: Option<i64>) -> String {
+    let mut message = vec![json!({"type": "text", "data": {"text": text}})];
+    if let Some(r) = reply {
+        message.insert(0, json!({"type": "reply", "data": {"id": r.to_string()}}));
+    }
+    json!({
+        "time": 1_700_000_000, "self_id": BOT, "post_type": "message", "message_type": "group",
+        "sub_type": "normal", "message_id": id, "group_id": 5, "user_id": 42,
+        "sender": {"user_id": 42, "nickname": "n", "card": "", "role": "member"},
+        "message": message, "raw_message": text, "font": 0
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_event_waiting_for_a_fetch_keeps_the_ones_after_it_waiting_too() {
+    let mut server = Server::start(script()).await;
+    let (a, mut link) = OneBotAdapter::connect(forward(&server.url, "s3cret")).await.expect("up");
+    assert_eq!(next_state(&mut link).await, "connected");
+    assert_eq!(next_state(&mut link).await, "BotOnlineEvent");
+    let conn = server.next_conn().await;
+    // The first quotes a message mahua has not seen: it asks the server for it first.
+    let _ = conn.push.send(group_message(1, "first", Some(77)));
+    let _ = conn.push.send(group_message(2, "second", None));
+    let asked = server.next_asked().await;
+    assert_eq!(asked.action, "get_msg");
+    assert_eq!(asked.params["message_id"], 77);
+    // Nothing is handed on while the fetch is unanswered, not even the second event.
+    assert!(link.try_recv().is_err(), "the second event waits for the first");
+    asked.ok(json!({
+        "time": 1_699_999_999, "message_type": "group", "message_id": 77, "group_id": 5,
+        "user_id": 43, "sender": {"user_id": 43, "nickname": "q"},
+        "message": [{"type": "text", "data": {"text": "quoted"}}]
+    }));
+    let texts: Vec<String> = [next_link(&mut link).await, next_link(&mut link).await]
+        .into_iter()
+        .map(|ev| match ev {
+            LinkEvent::Event(e) => {
+                let chain = e.0["messageChain"].as_array().cloned().unwrap_or_default();
+                chain.iter().filter_map(|el| el["text"].as_str().map(str::to_owned)).collect()
+            }
+            other => panic!("an event, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["first", "second"]);
+    a.shutdown().await;
+}

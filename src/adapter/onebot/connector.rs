@@ -1,7 +1,7 @@
 //! The connector as the host sees it: an [`Adapter`] whose calls become OneBot actions and
 //! whose events arrive in the mirai-api-http shapes, in the order the server sent them.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::action::{self, Ctx};
 use super::cache::{Contacts, Implementation};
 use super::event::{self, Fetch, Translated};
-use super::link::{self, Link, LinkActions, Mode, OneBotOptions, Raw};
+use super::link::{self, Link, LinkActions, Mode, OneBotOptions, Raw, RawSink};
 use super::Actions;
 use crate::adapter::{Adapter, BoxFuture, Call, CallError, ConnectError, LinkEvent, Upload};
 use crate::protocol::Event;
@@ -65,6 +65,7 @@ impl OneBotAdapter {
         let (link, mut ends) = Link::new(opts.clone());
         let (ev_tx, ev_rx) = mpsc::channel(4096);
         let (raw_tx, raw_rx) = mpsc::channel(4096);
+        let waiting = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
             api: LinkActions(link.clone()),
             link: link.clone(),
@@ -78,8 +79,9 @@ impl OneBotAdapter {
             Mode::Forward { url } => {
                 let url = link::endpoint(url)?;
                 let socket = link::dial(&url, opts.access_token.as_ref()).await?;
-                tokio::spawn(translate(shared.clone(), raw_rx, Some(ready_tx)));
-                tokio::spawn(link::run(link.clone(), ends, Some(socket), raw_tx));
+                tokio::spawn(translate(shared.clone(), raw_rx, waiting.clone(), Some(ready_tx)));
+                let sink = Sink { shared: shared.clone(), queue: raw_tx, waiting };
+                tokio::spawn(link::run(link.clone(), ends, Some(socket), Arc::new(sink)));
                 match ready_rx.await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
@@ -99,8 +101,9 @@ impl OneBotAdapter {
                     link::listen(*listen, opts.access_token.clone()).await?;
                 ends.accept_from(accepted);
                 tracing::info!(listen = %bound, "waiting for the OneBot server to connect (reverse WebSocket)");
-                tokio::spawn(translate(shared.clone(), raw_rx, None));
-                tokio::spawn(link::run(link.clone(), ends, None, raw_tx));
+                tokio::spawn(translate(shared.clone(), raw_rx, waiting.clone(), None));
+                let sink = Sink { shared: shared.clone(), queue: raw_tx, waiting };
+                tokio::spawn(link::run(link.clone(), ends, None, Arc::new(sink)));
                 let adapter = Self { shared, listening: Some(bound), listener: Some(listener) };
                 Ok((Arc::new(adapter), ev_rx))
             }
@@ -175,14 +178,49 @@ fn server_name(shared: &Shared) -> String {
     }
 }
 
+/// What the link hears goes here. An event that needs nothing fetched is translated at once,
+/// on the link's own task, when the translator has nothing waiting (so the order holds);
+/// anything else waits its turn in the translator's queue.
+struct Sink {
+    shared: Arc<Shared>,
+    queue: mpsc::Sender<Raw>,
+    /// Items queued for the translator or being handled by it.
+    waiting: Arc<AtomicUsize>,
+}
+
+impl RawSink for Sink {
+    async fn deliver(&self, raw: Raw) -> bool {
+        if let Raw::Event(ev) = &raw {
+            if self.waiting.load(Ordering::Acquire) == 0 && needs_nothing(&self.shared, ev) {
+                return match finish(&self.shared, ev) {
+                    Some(out) => self.shared.events.send(out).await.is_ok(),
+                    None => true,
+                };
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.queue.send(raw).await.is_ok()
+    }
+}
+
+/// Whether an event can be translated from the cache alone.
+fn needs_nothing(shared: &Shared, ev: &Value) -> bool {
+    let c = shared.contacts();
+    unknown_friend(ev, &c).is_none() && event::fetches(ev, &c).is_empty()
+}
+
 /// Turn what the link hears into the host's link events, one at a time and in order.
 async fn translate(
     shared: Arc<Shared>,
     mut raw: mpsc::Receiver<Raw>,
+    waiting: Arc<AtomicUsize>,
     mut ready: Option<oneshot::Sender<Result<(), ConnectError>>>,
 ) {
     let mut was_up = false;
     while let Some(item) = raw.recv().await {
+        // Done with this item once its events are handed on: the link may translate the
+        // next one itself from then on.
+        let _done = Done(&waiting);
         let out = match item {
             Raw::Up { gap } => {
                 let started = start(&shared).await;
@@ -250,6 +288,15 @@ async fn refresh_friends(shared: &Shared, user: i64) {
     }
 }
 
+/// Counts an item of the translator's queue as handled when dropped.
+struct Done<'a>(&'a AtomicUsize);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// One OneBot event: fetch what the cache lacks, then translate.
 async fn on_event(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
     let unknown = unknown_friend(ev, &shared.contacts());
@@ -286,6 +333,11 @@ async fn on_event(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
             }
         }
     }
+    finish(shared, ev)
+}
+
+/// Translate one OneBot event whose fetches are done.
+fn finish(shared: &Shared, ev: &Value) -> Option<LinkEvent> {
     let translated = event::translate(ev, &mut shared.contacts());
     match translated {
         Translated::Mirai(v) | Translated::Extension(v) => Some(LinkEvent::Event(Event(v))),

@@ -95,6 +95,12 @@ struct Frame<'a> {
     echo: &'a str,
 }
 
+/// Where the link hands what it hears, in order.
+pub(crate) trait RawSink: Send + Sync + 'static {
+    /// Take one item; false once nobody listens any more.
+    fn deliver(&self, raw: Raw) -> impl std::future::Future<Output = bool> + Send;
+}
+
 /// A call on its way to the socket.
 struct Outgoing {
     echo: String,
@@ -403,7 +409,7 @@ pub(crate) async fn run(
     link: Arc<Link>,
     mut ends: Ends,
     mut next: Option<Socket>,
-    raw: mpsc::Sender<Raw>,
+    raw: Arc<impl RawSink>,
 ) {
     let mut down_since: Option<Instant> = None;
     let mut attempt = 0u32;
@@ -419,10 +425,10 @@ pub(crate) async fn run(
         link.refused.store(false, Ordering::Release);
         link.heartbeat_ms.store(0, Ordering::Relaxed);
         link.down.store(false, Ordering::Release);
-        if raw.send(Raw::Up { gap: down_since.map(|d| d.elapsed()) }).await.is_err() {
+        if !raw.deliver(Raw::Up { gap: down_since.map(|d| d.elapsed()) }).await {
             break;
         }
-        let reason = match serve(&link, socket, &mut ends, &raw).await {
+        let reason = match serve(&link, socket, &mut ends, &*raw).await {
             End::Stopped => break,
             End::Lost(reason) => reason,
             End::Replaced(s) => {
@@ -434,7 +440,7 @@ pub(crate) async fn run(
         link.down.store(true, Ordering::Release);
         fail_pending(&link, &mut ends.outgoing);
         tracing::warn!(%reason, "lost the connection to the OneBot server");
-        if raw.send(Raw::Down(reason)).await.is_err() {
+        if !raw.deliver(Raw::Down(reason)).await {
             break;
         }
     }
@@ -485,7 +491,7 @@ impl Ends {
 }
 
 /// Pump one socket: calls out, answers and events in, liveness checks.
-async fn serve(link: &Link, socket: Socket, ends: &mut Ends, raw: &mpsc::Sender<Raw>) -> End {
+async fn serve(link: &Link, socket: Socket, ends: &mut Ends, raw: &impl RawSink) -> End {
     let (mut sink, mut stream) = socket.split();
     let mut check = tokio::time::interval(Duration::from_millis(100));
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -572,7 +578,7 @@ const LOGGED_BYTES: usize = 200;
 const REFUSED: [i64; 2] = [1401, 1403];
 
 /// Route one text frame: an answer to its caller, an event to the translator.
-async fn handle_text(link: &Link, text: &str, raw: &mpsc::Sender<Raw>) -> Option<End> {
+async fn handle_text(link: &Link, text: &str, raw: &impl RawSink) -> Option<End> {
     let rejected = |what: &dyn std::fmt::Display| {
         link.rejected.fetch_add(1, Ordering::Relaxed);
         let frame = frame::excerpt(text, LOGGED_BYTES);
@@ -595,7 +601,7 @@ async fn handle_text(link: &Link, text: &str, raw: &mpsc::Sender<Raw>) -> Option
                 link.heartbeat_ms.store(u64::try_from(ms).unwrap_or(0), Ordering::Relaxed);
             }
         }
-        return raw.send(Raw::Event(v)).await.is_err().then_some(End::Stopped);
+        return (!raw.deliver(Raw::Event(v)).await).then_some(End::Stopped);
     }
     let echo = match v.get("echo") {
         None | Some(Value::Null) => None,
