@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{start_on, Transport, REPORTER};
+use common::{start_on, without_nulls, Transport, REPORTER};
 use mahua::protocol::commands::{self, HttpMethod};
 use mahua::sim::world::Permission;
 use serde_json::{json, Value};
@@ -245,20 +245,6 @@ async fn every_call_reaches_the_server_as_its_command(t: Transport) {
         }
     }
     bot.stop().await;
-}
-
-/// `v` without its null fields, as a Lua table encodes it again.
-fn without_nulls(v: &Value) -> Value {
-    match v {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
-        other => other.clone(),
-    }
 }
 
 async fn every_event_fixture_reaches_a_callback_intact(t: Transport) {

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{start_custom, start_on, Transport, REPORTER};
+use common::{start_custom, start_on, without_nulls, Transport, REPORTER};
 use mahua::sim::SimConfig;
 use serde_json::{json, Value};
 
@@ -164,19 +164,6 @@ async fn every_translatable_fixture_arrives_in_its_shape() {
         assert!(arrived.contains(must), "{must} arrives over OneBot; arrived: {arrived:?}");
     }
     bot.stop().await;
-}
-
-fn without_nulls(v: &Value) -> Value {
-    match v {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
-        other => other.clone(),
-    }
 }
 
 #[tokio::test]

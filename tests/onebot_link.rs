@@ -229,6 +229,25 @@ async fn next_state(link: &mut mpsc::Receiver<LinkEvent>) -> String {
     }
 }
 
+/// What the host hears when the link drops and comes back, from the first connect on.
+const DROP_AND_BACK: [&str; 6] = [
+    "connected",
+    "BotOnlineEvent",
+    "BotOfflineEventDropped",
+    "disconnected",
+    "connected again",
+    "BotReloginEvent",
+];
+
+/// The link's states up to and including the first `BotReloginEvent`.
+async fn states_until_relogin(link: &mut mpsc::Receiver<LinkEvent>) -> Vec<String> {
+    let mut seen = Vec::new();
+    while !seen.contains(&"BotReloginEvent".to_owned()) {
+        seen.push(next_state(link).await);
+    }
+    seen
+}
+
 fn send_to(friend: i64) -> Call {
     Call::new(
         "sendFriendMessage",
@@ -318,7 +337,7 @@ async fn a_call_without_an_answer_times_out_and_a_drop_fails_every_pending_call_
     let mut server = Server::start(script()).await;
     let mut opts = forward(&server.url, "s3cret");
     opts.call_timeout = Duration::from_millis(300);
-    let (a, mut link) = OneBotAdapter::connect(opts).await.expect("up");
+    let (a, _link) = OneBotAdapter::connect(opts).await.expect("up");
     let conn = server.next_conn().await;
     let err = a.call(send_to(1)).await.expect_err("no answer");
     assert!(matches!(err, CallError::Timeout { .. }), "{err}");
@@ -340,23 +359,8 @@ async fn a_call_without_an_answer_times_out_and_a_drop_fails_every_pending_call_
     }
     assert!(started.elapsed() < Duration::from_secs(10), "pending calls fail at once");
     // The drop is told to the scripts, the link comes back by itself, and says so.
-    let mut seen = Vec::new();
-    while !seen.contains(&"BotReloginEvent".to_owned()) {
-        seen.push(next_state(&mut link_b).await);
-    }
-    assert_eq!(
-        seen,
-        [
-            "connected",
-            "BotOnlineEvent",
-            "BotOfflineEventDropped",
-            "disconnected",
-            "connected again",
-            "BotReloginEvent"
-        ]
-    );
+    assert_eq!(states_until_relogin(&mut link_b).await, DROP_AND_BACK);
     drop(conn);
-    let _ = next_state(&mut link).await;
     a.shutdown().await;
     b.shutdown().await;
 }
@@ -366,21 +370,7 @@ async fn a_link_whose_heartbeats_stop_counts_as_dropped_and_reconnects() {
     let hung = Script { beat: Beat::OnceThenSilence(Duration::from_millis(100)), ..script() };
     let server = Server::start(hung).await;
     let (b, mut link) = OneBotAdapter::connect(forward(&server.url, "s3cret")).await.expect("up");
-    let mut seen = Vec::new();
-    while !seen.contains(&"BotReloginEvent".to_owned()) {
-        seen.push(next_state(&mut link).await);
-    }
-    assert_eq!(
-        seen,
-        [
-            "connected",
-            "BotOnlineEvent",
-            "BotOfflineEventDropped",
-            "disconnected",
-            "connected again",
-            "BotReloginEvent"
-        ]
-    );
+    assert_eq!(states_until_relogin(&mut link).await, DROP_AND_BACK);
     b.shutdown().await;
 }
 

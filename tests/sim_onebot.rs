@@ -5,7 +5,7 @@ mod sim_support;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use mahua::sim::{Sim, SimConfig, SimProtocol, DEFAULT_FRIEND, DEFAULT_GROUP};
 use serde_json::{json, Value};
 use sim_support::{Got, BOT, WAIT};
@@ -58,18 +58,7 @@ impl Client {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Ob<S> {
     async fn next(&mut self) -> Got {
-        loop {
-            let msg =
-                tokio::time::timeout(WAIT, self.stream.next()).await.expect("no frame in time");
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    return Got::Frame(serde_json::from_str(t.as_str()).expect("frame is JSON"));
-                }
-                Some(Ok(Message::Close(c))) => return Got::Closed(c.map(|c| u16::from(c.code))),
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return Got::Closed(None),
-            }
-        }
+        sim_support::next_frame(&mut self.stream).await
     }
 
     async fn frame(&mut self) -> Value {

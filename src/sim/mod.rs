@@ -22,6 +22,7 @@ mod handlers;
 mod http;
 mod onebot;
 mod session;
+mod socket;
 mod v1;
 pub mod world;
 mod ws;

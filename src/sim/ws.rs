@@ -6,7 +6,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -98,7 +98,7 @@ async fn run(inner: Arc<Inner>, path: WsPath, params: Handshake, mut socket: Web
             return;
         }
     };
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let hello = json!({ "syncId": "", "data": { "code": 0, "session": key } }).to_string();
     // The channel is ours and open, so this send cannot fail.
     let _ = tx.send(Outbound::Text(hello));
@@ -108,39 +108,9 @@ async fn run(inner: Arc<Inner>, path: WsPath, params: Handshake, mut socket: Web
     inner.bump();
     tracing::debug!(target: "mahua::sim", path = path.as_str(), session = %key, "socket attached");
 
-    let (mut sink, mut stream) = socket.split();
-    let writer_inner = Arc::clone(&inner);
-    let writer = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            let (msg, push, done) = match out {
-                Outbound::Text(t) => (Message::Text(t.into()), false, false),
-                Outbound::Push(t) => (Message::Text(t.into()), true, false),
-                Outbound::Close => (
-                    Message::Close(Some(CloseFrame { code: 1000, reason: "".into() })),
-                    false,
-                    true,
-                ),
-                Outbound::CloseWith(code, reason) => {
-                    (Message::Close(Some(CloseFrame { code, reason: reason.into() })), false, true)
-                }
-                Outbound::Abort => break,
-            };
-            if sink.send(msg).await.is_err() {
-                writer_inner.lost(u64::from(push));
-                break;
-            }
-            if done {
-                break;
-            }
-        }
-        // Pushes still queued for this socket never reach the client.
-        rx.close();
-        let mut lost = 0;
-        while let Ok(out) = rx.try_recv() {
-            lost += u64::from(matches!(out, Outbound::Push(_)));
-        }
-        writer_inner.lost(lost);
-    });
+    let (sink, mut stream) = socket.split();
+    // Pushes it cannot write, or that are still queued when it ends, count as lost.
+    let writer = tokio::spawn(super::socket::write(Arc::clone(&inner), rx, sink));
     let mut stop = inner.shutdown.subscribe();
     let mut writer = writer;
     loop {

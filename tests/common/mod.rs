@@ -278,3 +278,17 @@ fn reports_of(sim: &Sim) -> Vec<String> {
         .map(|m| text(&m.chain))
         .collect()
 }
+
+/// `v` without its null fields, as a Lua table encodes it again.
+pub fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}

@@ -85,18 +85,7 @@ impl Ws {
 
     /// The next text frame or close, within [`WAIT`].
     pub async fn next(&mut self) -> Got {
-        loop {
-            let msg =
-                tokio::time::timeout(WAIT, self.stream.next()).await.expect("no frame in time");
-            match msg {
-                Some(Ok(Message::Text(t))) => {
-                    return Got::Frame(serde_json::from_str(t.as_str()).expect("frame is JSON"));
-                }
-                Some(Ok(Message::Close(c))) => return Got::Closed(c.map(|c| u16::from(c.code))),
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return Got::Closed(None),
-            }
-        }
+        next_frame(&mut self.stream).await
     }
 
     /// The next text frame; fails on close.
@@ -250,4 +239,22 @@ pub fn success() -> Value {
 /// The `{code, msg}` with this code, for asserting on the code only.
 pub fn code(v: &Value) -> i64 {
     v["code"].as_i64().unwrap_or_else(|| panic!("no code in {v}"))
+}
+
+/// The next text frame or close of any WebSocket, within [`WAIT`].
+pub async fn next_frame<S>(stream: &mut WebSocketStream<S>) -> Got
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        let msg = tokio::time::timeout(WAIT, stream.next()).await.expect("no frame in time");
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                return Got::Frame(serde_json::from_str(t.as_str()).expect("frame is JSON"));
+            }
+            Some(Ok(Message::Close(c))) => return Got::Closed(c.map(|c| u16::from(c.code))),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return Got::Closed(None),
+        }
+    }
 }

@@ -21,12 +21,13 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{Sink, Stream, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::session::Outbound;
+use super::socket::{write, In, Wire};
 use super::{control, faults, http::BODY_LIMIT, lock, Inner, Sim};
 use ids::Handles;
 
@@ -100,89 +101,6 @@ async fn upgrade(
         }
         serve(inner, socket).await;
     })
-}
-
-/// What a socket read.
-enum In {
-    Text(String),
-    Other,
-    End,
-}
-
-/// The two WebSocket libraries' messages, as far as the face uses them.
-trait Wire: Send + 'static {
-    fn text(s: String) -> Self;
-    fn close(code: u16, reason: String) -> Self;
-    fn read(self) -> In;
-}
-
-impl Wire for axum_ws::Message {
-    fn text(s: String) -> Self {
-        Self::Text(s.into())
-    }
-
-    fn close(code: u16, reason: String) -> Self {
-        Self::Close(Some(axum_ws::CloseFrame { code, reason: reason.into() }))
-    }
-
-    fn read(self) -> In {
-        match self {
-            Self::Text(t) => In::Text(t.as_str().to_owned()),
-            Self::Close(_) => In::End,
-            _ => In::Other,
-        }
-    }
-}
-
-impl Wire for tungstenite::Message {
-    fn text(s: String) -> Self {
-        Self::text(s)
-    }
-
-    fn close(code: u16, reason: String) -> Self {
-        Self::Close(Some(tungstenite::protocol::CloseFrame {
-            code: code.into(),
-            reason: reason.into(),
-        }))
-    }
-
-    fn read(self) -> In {
-        match self {
-            Self::Text(t) => In::Text(t.as_str().to_owned()),
-            Self::Close(_) => In::End,
-            _ => In::Other,
-        }
-    }
-}
-
-/// Write what the socket is told to until it closes; pushes it could not write are lost.
-async fn write<M: Wire, S: Sink<M> + Unpin>(
-    inner: Arc<Inner>,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
-    mut sink: S,
-) {
-    while let Some(out) = rx.recv().await {
-        let (msg, push, done) = match out {
-            Outbound::Text(t) => (M::text(t), false, false),
-            Outbound::Push(t) => (M::text(t), true, false),
-            Outbound::Close => (M::close(1000, String::new()), false, true),
-            Outbound::CloseWith(code, reason) => (M::close(code, reason), false, true),
-            Outbound::Abort => break,
-        };
-        if sink.send(msg).await.is_err() {
-            inner.lost(u64::from(push));
-            break;
-        }
-        if done {
-            break;
-        }
-    }
-    rx.close();
-    let mut lost = 0;
-    while let Ok(out) = rx.try_recv() {
-        lost += u64::from(matches!(out, Outbound::Push(_)));
-    }
-    inner.lost(lost);
 }
 
 /// Serve OneBot on an open socket (forward or reverse): `lifecycle` first, then heartbeats,
