@@ -234,6 +234,9 @@ pub enum ConnectError {
         /// The transport error.
         reason: String,
     },
+    /// The OneBot server did not answer `get_login_info`.
+    #[error("the OneBot server did not say which QQ account it serves ({0}); is the account logged in on it?")]
+    NoLogin(String),
     /// The server refused the verify key.
     #[error("the server at {url} refused the verify key (check `verify_key` in [mirai] of mahua.toml or MAHUA_VERIFY_KEY)")]
     WrongVerifyKey {

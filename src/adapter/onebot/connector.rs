@@ -90,7 +90,7 @@ impl OneBotAdapter {
                     }
                     Err(_) => {
                         link.close();
-                        return Err(ConnectError::Handshake("the link stopped at once".into()));
+                        return Err(ConnectError::NoLogin("the link stopped at once".into()));
                     }
                 }
                 tracing::info!(url = %url, "connected to the OneBot server");
@@ -122,12 +122,6 @@ impl OneBotAdapter {
         self.shared.bot()
     }
 
-    /// The implementation on the other end, once known.
-    #[must_use]
-    pub fn implementation(&self) -> Implementation {
-        self.shared.contacts().implementation
-    }
-
     fn close(&self) {
         self.shared.link.close();
         if let Some(l) = &self.listener {
@@ -148,7 +142,7 @@ async fn start(shared: &Shared) -> Result<(), ConnectError> {
         if shared.link.was_refused() {
             ConnectError::WrongToken { url: server_name(shared) }
         } else {
-            ConnectError::Handshake(format!("get_login_info: {e}"))
+            ConnectError::NoLogin(e.to_string())
         }
     };
     let login = shared.api.action("get_login_info", json!({})).await.map_err(failed)?;
