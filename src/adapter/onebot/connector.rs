@@ -75,39 +75,36 @@ impl OneBotAdapter {
             friends_refreshed: Mutex::new(std::collections::HashMap::new()),
         });
         let (ready_tx, ready_rx) = oneshot::channel();
-        match &opts.mode {
+        let (first, listening, listener, ready) = match &opts.mode {
             Mode::Forward { url } => {
                 let url = link::endpoint(url)?;
                 let socket = link::dial(&url, opts.access_token.as_ref()).await?;
-                tokio::spawn(translate(shared.clone(), raw_rx, waiting.clone(), Some(ready_tx)));
-                let sink = Sink { shared: shared.clone(), queue: raw_tx, waiting };
-                tokio::spawn(link::run(link.clone(), ends, Some(socket), Arc::new(sink)));
-                match ready_rx.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        link.close();
-                        return Err(e);
-                    }
-                    Err(_) => {
-                        link.close();
-                        return Err(ConnectError::NoLogin("the link stopped at once".into()));
-                    }
-                }
-                tracing::info!(url = %url, "connected to the OneBot server");
-                Ok((Arc::new(Self { shared, listening: None, listener: None }), ev_rx))
+                (Some((socket, url)), None, None, Some(ready_tx))
             }
             Mode::Reverse { listen } => {
                 let (bound, accepted, listener) =
                     link::listen(*listen, opts.access_token.clone()).await?;
                 ends.accept_from(accepted);
                 tracing::info!(listen = %bound, "waiting for the OneBot server to connect (reverse WebSocket)");
-                tokio::spawn(translate(shared.clone(), raw_rx, waiting.clone(), None));
-                let sink = Sink { shared: shared.clone(), queue: raw_tx, waiting };
-                tokio::spawn(link::run(link.clone(), ends, None, Arc::new(sink)));
-                let adapter = Self { shared, listening: Some(bound), listener: Some(listener) };
-                Ok((Arc::new(adapter), ev_rx))
+                (None, Some(bound), Some(listener), None)
             }
+        };
+        let (socket, url) = first.map_or((None, None), |(s, u)| (Some(s), Some(u)));
+        tokio::spawn(translate(shared.clone(), raw_rx, waiting.clone(), ready));
+        let sink = Sink { shared: shared.clone(), queue: raw_tx, waiting };
+        tokio::spawn(link::run(link.clone(), ends, socket, Arc::new(sink)));
+        if let Some(url) = url {
+            // Forward: the server must say who the bot is before `connect` returns.
+            let started = ready_rx
+                .await
+                .unwrap_or_else(|_| Err(ConnectError::NoLogin("the link stopped at once".into())));
+            if let Err(e) = started {
+                link.close();
+                return Err(e);
+            }
+            tracing::info!(url = %url, "connected to the OneBot server");
         }
+        Ok((Arc::new(Self { shared, listening, listener }), ev_rx))
     }
 
     /// The address mahua listens on for the server (reverse mode).
