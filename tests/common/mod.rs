@@ -98,6 +98,11 @@ pub async fn connect(t: Transport, sim: &Sim) -> (Arc<dyn Adapter>, mpsc::Receiv
             let addr = a.listening().expect("bound");
             let url = format!("ws://{addr}/onebot/v11/ws");
             sim.connect_reverse(&url, Some(ONEBOT_TOKEN.into()), Duration::from_millis(50));
+            // Events pushed before the server's socket is up would reach nobody, as on a real
+            // server: wait for it, as the forward transport's connect does.
+            sim.wait_for(WITHIN, "the reverse socket", |s| s.socket_count() == 1)
+                .await
+                .expect("the simulator dials mahua");
             (a as Arc<dyn Adapter>, link)
         }
     }
