@@ -299,6 +299,9 @@ pub struct Config {
     /// The status endpoint and the error digest.
     #[serde(default)]
     pub admin: AdminConfig,
+    /// Where the scripts' `store` keeps its data.
+    #[serde(default)]
+    pub store: crate::store::StoreConfig,
 }
 
 fn default_url() -> String {
@@ -506,6 +509,10 @@ const OVERRIDES: &[(&str, &str, &str, Kind)] = &[
     ("MAHUA_ADMIN_LISTEN", "admin", "listen", Kind::Str),
     ("MAHUA_ADMIN_TOKEN", "admin", "token", Kind::Str),
     ("MAHUA_ADMIN_OWNER", "admin", "owner", Kind::Int),
+    ("MAHUA_STORE_BACKEND", "store", "backend", Kind::Str),
+    ("MAHUA_STORE_URL", "store", "url", Kind::Str),
+    ("MAHUA_STORE_PREFIX", "store", "prefix", Kind::Str),
+    ("MAHUA_STORE_FILE", "store", "file", Kind::Str),
 ];
 
 /// Put the `MAHUA_*` overrides of `only` (every section when empty) into `doc`.
@@ -664,8 +671,19 @@ impl Config {
                 "`memory_mb` and `run_time_ms` in [limits] must be more than 0".into(),
             ));
         }
+        if let Some(problem) = self.store.problem() {
+            return Err(invalid(problem));
+        }
+        if self.store.timeout_ms == 0 {
+            return Err(invalid("`timeout_ms` in [store] must be more than 0".into()));
+        }
         self.validate_send(path)?;
         self.validate_admin(path)
+    }
+
+    /// Open the store this configuration asks for.
+    pub fn open_store(&self) -> Result<std::sync::Arc<crate::store::Store>, crate::store::StoreError> {
+        crate::store::Store::open(&self.store, &self.scripts.data_dir)
     }
 
     fn validate_send(&self, path: &Path) -> Result<(), ConfigError> {

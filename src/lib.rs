@@ -10,3 +10,4 @@ pub mod lua;
 pub mod metrics;
 pub mod protocol;
 pub mod sim;
+pub mod store;

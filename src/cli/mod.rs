@@ -96,6 +96,9 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     });
     let mut opts = cfg.host_options();
     opts.metrics = metrics;
+    let store = cfg.open_store()?;
+    tracing::info!("store: {}", store.describe());
+    opts.store = Some(store);
     let (host, ready) = RunningHost::spawn(opts, adapter.clone(), link);
     if let Ok(names) = ready.await {
         tracing::info!("running {} script(s): {}", names.len(), names.join(", "));

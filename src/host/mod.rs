@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::adapter::{Adapter, LinkEvent, Offline};
 use crate::metrics::Metrics;
 use crate::protocol::Event;
+use crate::store::{Store, StoreConfig};
 use limits::Limits;
 use script::{hash_source, script_name, Delivery, LoadError, ScriptHandle, Shared};
 use targets::TargetCache;
@@ -49,6 +50,8 @@ pub struct HostOptions {
     pub queue_capacity: usize,
     /// Where the scripts' and the connection's counters go.
     pub metrics: Arc<Metrics>,
+    /// The store; SQLite in `data_dir` when not given.
+    pub store: Option<Arc<Store>>,
 }
 
 impl HostOptions {
@@ -65,7 +68,19 @@ impl HostOptions {
             unload_grace: Duration::from_secs(5),
             queue_capacity: queue::DEFAULT_CAPACITY,
             metrics: Metrics::new(),
+            store: None,
         }
+    }
+
+    /// The store the scripts get.
+    #[must_use]
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone().unwrap_or_else(|| {
+            Arc::new(Store::Sqlite(crate::store::sqlite::Db::new(
+                StoreConfig::default().sqlite_file(&self.data_dir),
+                &StoreConfig::default(),
+            )))
+        })
     }
 
     fn shared(&self, adapter: Arc<dyn Adapter>) -> Shared {
@@ -79,6 +94,7 @@ impl HostOptions {
             queue_capacity: self.queue_capacity,
             interest_changes: Arc::default(),
             metrics: self.metrics.clone(),
+            store: self.store(),
         }
     }
 }
@@ -155,6 +171,13 @@ impl Host {
         events: Option<mpsc::UnboundedSender<HostEvent>>,
     ) -> Self {
         let shared = opts.shared(adapter);
+        let (data, store) = (opts.data_dir.clone(), shared.store.clone());
+        let import = tokio::task::spawn_blocking(move || {
+            crate::store::legacy::import_and_log(&data, &store);
+        });
+        if let Err(e) = import.await {
+            tracing::error!("importing old store files failed: {e}");
+        }
         let mut host = Self {
             opts,
             shared,

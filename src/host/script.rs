@@ -196,6 +196,8 @@ pub struct Shared {
     pub interest_changes: Arc<AtomicU64>,
     /// Where the scripts' counters go.
     pub metrics: Arc<Metrics>,
+    /// The store behind every script's `store`.
+    pub store: Arc<crate::store::Store>,
 }
 
 impl Shared {
@@ -260,6 +262,7 @@ impl Script {
             tasks: tasks.clone(),
             data_dir: sandbox.data_dir.clone(),
             trusted: sandbox.trusted,
+            store: shared.store.clone(),
         };
         let setup = lua::register_all(&lua, ctx)
             .and_then(|()| sandbox.apply(&lua, &name, &deps))

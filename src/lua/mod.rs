@@ -43,6 +43,8 @@ pub struct Context {
     pub data_dir: std::path::PathBuf,
     /// Whether the script may read files anywhere.
     pub trusted: bool,
+    /// The store behind `store`.
+    pub store: Arc<crate::store::Store>,
 }
 
 /// The context of the state running this function.
