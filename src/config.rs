@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::store::StoreConfig;
+
 /// Why a configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -301,7 +303,7 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Where the scripts' `store` keeps its data.
     #[serde(default)]
-    pub store: crate::store::StoreConfig,
+    pub store: StoreConfig,
 }
 
 fn default_url() -> String {
@@ -568,24 +570,55 @@ impl Config {
         Self::parse(&text, path, |var| std::env::var(var).ok())
     }
 
-    /// Only the `[admin]` section of `path` (which may be missing), with its overrides: what
-    /// `mahua status` needs, without the server's keys.
-    pub fn load_admin(path: &Path) -> Result<AdminConfig, ConfigError> {
+    /// Only the sections `names` of `path` (which may be missing), with their overrides.
+    fn load_sections(path: &Path, names: &[&str]) -> Result<toml::Table, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
         };
-        let invalid = |message: String| ConfigError::Invalid { path: path.to_owned(), message };
-        let mut doc: toml::Table =
-            text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-        doc.retain(|k, _| k == "admin");
-        apply_env(&mut doc, path, |var| std::env::var(var).ok(), "admin")?;
-        let admin = match doc.remove("admin") {
-            Some(v) => v.try_into().map_err(|e: toml::de::Error| invalid(e.to_string()))?,
-            None => AdminConfig::default(),
-        };
-        Ok(admin)
+        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid { path: path.to_owned(), message: e.to_string() }
+        })?;
+        doc.retain(|k, _| names.contains(&k));
+        for name in names {
+            apply_env(&mut doc, path, |var| std::env::var(var).ok(), name)?;
+        }
+        Ok(doc)
+    }
+
+    /// Take the section `name` out of `doc`, or its default.
+    fn section<T: Default + serde::de::DeserializeOwned>(
+        doc: &mut toml::Table,
+        name: &str,
+        path: &Path,
+    ) -> Result<T, ConfigError> {
+        match doc.remove(name) {
+            Some(v) => v.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// Only the `[admin]` section of `path` (which may be missing), with its overrides: what
+    /// `mahua status` needs, without the server's keys.
+    pub fn load_admin(path: &Path) -> Result<AdminConfig, ConfigError> {
+        let mut doc = Self::load_sections(path, &["admin"])?;
+        Self::section(&mut doc, "admin", path)
+    }
+
+    /// Only `[store]` and `[scripts]` of `path` (which may be missing), with their
+    /// overrides: what `mahua store` needs, without the server's keys.
+    pub fn load_store(path: &Path) -> Result<(StoreConfig, ScriptsConfig), ConfigError> {
+        let mut doc = Self::load_sections(path, &["store", "scripts"])?;
+        let store: StoreConfig = Self::section(&mut doc, "store", path)?;
+        let scripts = Self::section(&mut doc, "scripts", path)?;
+        if let Some(message) = store.problem() {
+            return Err(ConfigError::Invalid { path: path.to_owned(), message });
+        }
+        Ok((store, scripts))
     }
 
     /// Parse `text` (read from `path`) with overrides from `env`.
@@ -682,7 +715,9 @@ impl Config {
     }
 
     /// Open the store this configuration asks for.
-    pub fn open_store(&self) -> Result<std::sync::Arc<crate::store::Store>, crate::store::StoreError> {
+    pub fn open_store(
+        &self,
+    ) -> Result<std::sync::Arc<crate::store::Store>, crate::store::StoreError> {
         crate::store::Store::open(&self.store, &self.scripts.data_dir)
     }
 

@@ -54,6 +54,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the scripts' store out as JSON lines, or back in: to back it up or to move it
+    /// from SQLite to Redis.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+        /// The configuration file; [store] and `data_dir` of [scripts] say where the data is.
+        #[arg(long, default_value = "mahua.toml", global = true)]
+        config: PathBuf,
+    },
     /// Serve a simulated server (mirai-api-http 2.x or 1.x, or OneBot v11) for any client to try.
     Sim {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -77,6 +86,21 @@ enum Command {
         /// OneBot: also dial this reverse-WebSocket listener (e.g. ws://127.0.0.1:8081/), as a server does.
         #[arg(long)]
         reverse: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreAction {
+    /// Write every key of every script, and the shared ones, as JSON lines.
+    Dump {
+        /// The file to write; standard output when absent.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Read JSON lines written by `dump` into the store; a bad line loads nothing.
+    Load {
+        /// The file to read; standard input when absent.
+        file: Option<PathBuf>,
     },
 }
 
@@ -112,6 +136,12 @@ fn main() -> ExitCode {
         }
         Some(Command::Sim { port, verify_key, qq, v1, onebot, access_token, reverse }) => runtime
             .block_on(mahua::cli::sim(port, verify_key, qq, v1, onebot, access_token, reverse)),
+        Some(Command::Store { action: StoreAction::Dump { out }, config }) => {
+            mahua::cli::store::dump(&config, out.as_deref())
+        }
+        Some(Command::Store { action: StoreAction::Load { file }, config }) => {
+            mahua::cli::store::load(&config, file.as_deref())
+        }
         None => runtime.block_on(mahua::cli::sandbox(&PathBuf::from("scripts"), false)),
     };
     match result {

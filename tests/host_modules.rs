@@ -34,7 +34,8 @@ async fn the_store_keeps_values_across_reloads() {
     bot.wait_host(HostEvent::Reloaded("keep.lua".into())).await;
     bot.wait_report("42 ann 2 nil dflt count,who").await;
     let data = bot.dir.path().join("data");
-    let store = mahua::store::Store::open(&mahua::store::StoreConfig::default(), &data).expect("open");
+    let store =
+        mahua::store::Store::open(&mahua::store::StoreConfig::default(), &data).expect("open");
     let saved = store.connect().expect("connect").get("keep", "count").expect("read");
     assert_eq!(saved.as_deref(), Some("42"));
     assert!(data.join("store.sqlite3").is_file(), "one database in the data folder");

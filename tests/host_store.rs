@@ -126,16 +126,34 @@ async fn values_json_cannot_hold_are_refused_naming_the_key_and_the_place() {
     );
     let bot = start(&[("bad.lua", &src)]).await;
     let r = bot.wait_reports(4).await;
-    assert!(r[0].contains(r#"store.set: cannot store "cfg": a function has no JSON form at .a.list[2]"#), "{}", r[0]);
-    assert!(r[1].contains(r#"store.set: cannot store "loop": a table that contains itself at .inner.back"#), "{}", r[1]);
-    assert!(r[2].contains(r#"store.update: cannot store "cfg": a thread has no JSON form at .f"#), "{}", r[2]);
+    assert!(
+        r[0].contains(
+            r#"store.set: cannot store "cfg": a function has no JSON form at .a.list[2]"#
+        ),
+        "{}",
+        r[0]
+    );
+    assert!(
+        r[1].contains(
+            r#"store.set: cannot store "loop": a table that contains itself at .inner.back"#
+        ),
+        "{}",
+        r[1]
+    );
+    assert!(
+        r[2].contains(r#"store.update: cannot store "cfg": a thread has no JSON form at .f"#),
+        "{}",
+        r[2]
+    );
     assert_eq!(r[3], "cfg untouched");
     bot.stop().await;
 }
 
 #[tokio::test]
 async fn an_old_store_json_is_imported_once_and_kept_beside() {
-    let src = script("say('old', store.get('count'), store.get('who').name, table.concat(store.keys(), ','))");
+    let src = script(
+        "say('old', store.get('count'), store.get('who').name, table.concat(store.keys(), ','))",
+    );
     let dir = common::script_dir(&[]);
     let data = dir.path().join("data").join("legacy");
     std::fs::create_dir_all(&data).expect("data folder");

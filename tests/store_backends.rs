@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mahua::config::Secret;
-use mahua::store::{lines, Backend, Conn, Entry, Number, Store, StoreConfig, StoreError, Ttl, SHARED};
+use mahua::store::{
+    lines, Backend, Conn, Entry, Number, Store, StoreConfig, StoreError, Ttl, SHARED,
+};
 use redis_support::RedisServer;
 use serde_json::json;
 
@@ -167,7 +169,10 @@ fn dump_and_load_round_trip(store: &Store) {
     let text = String::from_utf8(out).expect("utf-8");
     let entries: Vec<Entry> =
         text.lines().map(|l| serde_json::from_str(l).expect("an entry per line")).collect();
-    assert_eq!(entries[0], Entry { ns: String::new(), key: "z".into(), value: json!("z"), expires_ms: None });
+    assert_eq!(
+        entries[0],
+        Entry { ns: String::new(), key: "z".into(), value: json!("z"), expires_ms: None }
+    );
     assert_eq!(entries[1].value, json!({"deep": {"list": [1, "two", null, true]}}));
     assert!(entries[2].expires_ms.is_some());
 
@@ -230,7 +235,7 @@ fn a_locked_database_names_its_file_after_the_timeout() {
     let file = dir.path().join("store.sqlite3");
     let holder = rusqlite::Connection::open(&file).expect("open");
     holder.execute_batch("BEGIN EXCLUSIVE").expect("lock");
-    let e = c.set("a", "k", "2", Ttl::Forever).err().expect("locked");
+    let e = c.set("a", "k", "2", Ttl::Forever).expect_err("locked");
     assert!(e.to_string().contains(&file.display().to_string()), "{e}");
     assert!(e.to_string().contains("locked"), "{e}");
     holder.execute_batch("ROLLBACK").expect("unlock");
@@ -271,6 +276,6 @@ fn redis_down_is_an_error_that_names_redis() {
     let mut c = store.connect().expect("connect");
     c.set("a", "k", "1", Ttl::Forever).expect("set");
     drop(server);
-    let e = c.get("a", "k").err().expect("down");
+    let e = c.get("a", "k").expect_err("down");
     assert!(e.to_string().contains("redis"), "{e}");
 }

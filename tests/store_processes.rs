@@ -122,3 +122,54 @@ async fn two_processes_on_redis_lose_no_increment() {
 async fn two_processes_on_one_sqlite_file_lose_no_increment() {
     two_processes_count_to_20000(StoreConfig::default(), &[]).await;
 }
+
+/// `mahua store …` with the data folder `data` and `env` on top; (success, stderr).
+fn store_cmd(args: &[&str], data: &Path, env: &[(&str, String)]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mahua"))
+        .arg("store")
+        .args(args)
+        .arg("--config")
+        .arg(data.join("no-such-mahua.toml"))
+        .env("MAHUA_DATA_DIR", data)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("mahua store runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn store_dump_and_load_move_the_data_from_sqlite_to_redis() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let sqlite = Store::open(&StoreConfig::default(), &data).expect("open");
+    let mut c = sqlite.connect().expect("connect");
+    c.set("echo", "count", "7", mahua::store::Ttl::Forever).expect("set");
+    c.set(SHARED, "motd", "\"hi\"", mahua::store::Ttl::Forever).expect("set");
+    let dump = dir.path().join("dump.jsonl");
+    let (ok, err) = store_cmd(&["dump", "--out", &dump.display().to_string()], &data, &[]);
+    assert!(ok, "{err}");
+    assert!(err.contains("dumped 2 keys"), "{err}");
+
+    let server = RedisServer::start();
+    let env = [("MAHUA_STORE_BACKEND", "redis".to_owned()), ("MAHUA_STORE_URL", server.url())];
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"ns\":\"a\",\"key\":\"k\",\"value\":1}\n{\"ns\":\"a\"}\n")
+        .expect("bad");
+    let (ok, err) = store_cmd(&["load", &bad.display().to_string()], &data, &env);
+    assert!(!ok, "a bad line fails the load");
+    assert!(err.contains(&format!("{}:2:", bad.display())), "names the file and line: {err}");
+
+    let (ok, err) = store_cmd(&["load", &dump.display().to_string()], &data, &env);
+    assert!(ok, "{err}");
+    assert!(err.contains("loaded 2 keys"), "{err}");
+    let cfg = StoreConfig {
+        backend: Backend::Redis,
+        url: Some(Secret::new(server.url())),
+        ..StoreConfig::default()
+    };
+    let redis = Store::open(&cfg, &data).expect("open");
+    let mut r = redis.connect().expect("connect");
+    assert_eq!(r.get("echo", "count").expect("get").as_deref(), Some("7"));
+    assert_eq!(r.get(SHARED, "motd").expect("get").as_deref(), Some("\"hi\""));
+    assert_eq!(r.get("a", "k").expect("get"), None, "nothing of the bad file was loaded");
+}

@@ -1,6 +1,7 @@
 //! What the subcommands do, kept out of `main.rs` so tests can call them.
 
 pub mod sandbox;
+pub mod store;
 
 use std::path::Path;
 use std::process::ExitCode;

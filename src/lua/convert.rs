@@ -162,7 +162,11 @@ pub fn to_json(lua: &Lua, v: &Value) -> Result<Json, ConvertError> {
 }
 
 /// `v` as JSON; `open` holds the tables being converted above it, to find cycles.
-fn convert(v: &Value, array_mt: &Table, open: &mut Vec<*const std::ffi::c_void>) -> Result<Json, ConvertError> {
+fn convert(
+    v: &Value,
+    array_mt: &Table,
+    open: &mut Vec<*const std::ffi::c_void>,
+) -> Result<Json, ConvertError> {
     Ok(match v {
         Value::Nil => Json::Null,
         Value::Boolean(b) => Json::Bool(*b),

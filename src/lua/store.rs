@@ -136,7 +136,11 @@ fn functions(lua: &Lua, space: &Space) -> mlua::Result<Table> {
         "set",
         lua.create_function(move |lua, (key, value, opts): (String, Value, Option<Table>)| {
             if value.is_nil() {
-                return s.handle.with(|c| c.delete(&s.ns, &key)).map(drop).map_err(|e| s.err("set", e));
+                return s
+                    .handle
+                    .with(|c| c.delete(&s.ns, &key))
+                    .map(drop)
+                    .map_err(|e| s.err("set", e));
             }
             let text = s.encode(lua, "set", &key, &value)?;
             let ttl = s.ttl("set", opts.as_ref(), Ttl::Forever)?;
@@ -159,10 +163,9 @@ fn functions(lua: &Lua, space: &Space) -> mlua::Result<Table> {
                 Some(Value::Integer(i)) => Number::Int(i),
                 Some(Value::Number(f)) if f.is_finite() => Number::Float(f),
                 Some(other) => {
-                    return Err(s.err(
-                        "incr",
-                        format!("`by` must be a number, got {}", other.to_string()?),
-                    ))
+                    return Err(
+                        s.err("incr", format!("`by` must be a number, got {}", other.to_string()?))
+                    )
                 }
             };
             let n = s.handle.with(|c| c.incr(&s.ns, &key, by)).map_err(|e| s.err("incr", e))?;
@@ -172,34 +175,27 @@ fn functions(lua: &Lua, space: &Space) -> mlua::Result<Table> {
     let s = space.clone();
     m.set(
         "update",
-        lua.create_function(
-            move |lua, (key, f, opts): (String, Function, Option<Table>)| {
-                let ttl = s.ttl("update", opts.as_ref(), Ttl::Keep)?;
-                for _ in 0..UPDATE_TRIES {
-                    let old_text = s.get("update", &key)?;
-                    let old = match &old_text {
-                        Some(t) => s.decode(lua, "update", &key, t)?,
-                        None => Value::Nil,
-                    };
-                    let new: Value = f.call(old)?;
-                    let new_text = if new.is_nil() {
-                        None
-                    } else {
-                        Some(s.encode(lua, "update", &key, &new)?)
-                    };
-                    let done = s
-                        .handle
-                        .with(|c| {
-                            c.swap(&s.ns, &key, old_text.as_deref(), new_text.as_deref(), ttl)
-                        })
-                        .map_err(|e| s.err("update", e))?;
-                    if done {
-                        return Ok(new);
-                    }
+        lua.create_function(move |lua, (key, f, opts): (String, Function, Option<Table>)| {
+            let ttl = s.ttl("update", opts.as_ref(), Ttl::Keep)?;
+            for _ in 0..UPDATE_TRIES {
+                let old_text = s.get("update", &key)?;
+                let old = match &old_text {
+                    Some(t) => s.decode(lua, "update", &key, t)?,
+                    None => Value::Nil,
+                };
+                let new: Value = f.call(old)?;
+                let new_text =
+                    if new.is_nil() { None } else { Some(s.encode(lua, "update", &key, &new)?) };
+                let done = s
+                    .handle
+                    .with(|c| c.swap(&s.ns, &key, old_text.as_deref(), new_text.as_deref(), ttl))
+                    .map_err(|e| s.err("update", e))?;
+                if done {
+                    return Ok(new);
                 }
-                Err(s.err("update", StoreError::Contended { key }))
-            },
-        )?,
+            }
+            Err(s.err("update", StoreError::Contended { key }))
+        })?,
     )?;
     let s = space.clone();
     m.set(

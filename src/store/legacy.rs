@@ -51,7 +51,10 @@ fn backup_name(path: &Path) -> PathBuf {
     if !first.exists() {
         return first;
     }
-    (2..).map(|n| path.with_extension(format!("json.bak.{n}"))).find(|p| !p.exists()).unwrap_or(first)
+    (2..)
+        .map(|n| path.with_extension(format!("json.bak.{n}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
 }
 
 /// Import the file of one data folder into `conn`, then move it aside.

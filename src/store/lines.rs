@@ -67,10 +67,8 @@ pub fn load(
 ) -> Result<usize, LinesError> {
     let mut entries = Vec::new();
     for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(|error| LinesError::Read {
-            source_name: source_name.to_owned(),
-            error,
-        })?;
+        let line =
+            line.map_err(|error| LinesError::Read { source_name: source_name.to_owned(), error })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -82,6 +80,9 @@ pub fn load(
         let e: Entry = serde_json::from_str(&line).map_err(|e| {
             bad(format!("{e} (each line is {{\"ns\": …, \"key\": …, \"value\": …}})"))
         })?;
+        if e.value.is_null() {
+            return Err(bad(format!("key {:?} has no value (null)", e.key)));
+        }
         if e.ns.contains('/') {
             return Err(bad(format!("namespace {:?} has a '/'", e.ns)));
         }

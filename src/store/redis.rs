@@ -137,7 +137,10 @@ impl Db {
         std::thread::Builder::new()
             .name("mahua-redis".into())
             .spawn(move || rt.block_on(async move { drop(stopped.await) }))
-            .map_err(|source| StoreError::Io { path: "the Redis client's thread".into(), source })?;
+            .map_err(|source| StoreError::Io {
+                path: "the Redis client's thread".into(),
+                source,
+            })?;
         let scripts = Scripts {
             set: Script::new(SET),
             delete: Script::new(DELETE),
@@ -206,7 +209,9 @@ impl RedisConn {
                     .set_max_delay(Duration::from_secs(2));
                 let m = inner
                     .manager
-                    .get_or_try_init(|| ConnectionManager::new_with_config(inner.client.clone(), cfg))
+                    .get_or_try_init(|| {
+                        ConnectionManager::new_with_config(inner.client.clone(), cfg)
+                    })
                     .await?
                     .clone();
                 f(inner.clone(), m).await
@@ -272,8 +277,13 @@ impl Conn for RedisConn {
     }
 
     fn set(&mut self, ns: &str, key: &str, value: &str, ttl: Ttl) -> Result<(), StoreError> {
-        let (k, idx, v, t, member) =
-            (self.value_key(ns, key), self.index_key(ns), value.to_owned(), ttl_arg(ttl), key.to_owned());
+        let (k, idx, v, t, member) = (
+            self.value_key(ns, key),
+            self.index_key(ns),
+            value.to_owned(),
+            ttl_arg(ttl),
+            key.to_owned(),
+        );
         self.run(move |inner, mut m| async move {
             let mut inv = inner.scripts.set.key(k);
             inv.key(idx).arg(v).arg(t).arg(member);
@@ -300,10 +310,8 @@ impl Conn for RedisConn {
             inv.invoke_async::<String>(&mut m).await
         });
         match r {
-            Ok(text) => Number::parse(&text).ok_or_else(|| StoreError::NotANumber {
-                key: key.to_owned(),
-                found: text,
-            }),
+            Ok(text) => Number::parse(&text)
+                .ok_or_else(|| StoreError::NotANumber { key: key.to_owned(), found: text }),
             Err(StoreError::Redis { source, .. }) if source.code() == Some("NOTNUM") => {
                 Err(StoreError::NotANumber {
                     key: key.to_owned(),
@@ -400,10 +408,11 @@ impl Conn for RedisConn {
         flat.chunks_exact(3)
             .map(|t| {
                 let key = text(&t[0]);
-                let value = serde_json::from_str(&text(&t[1])).map_err(|e| StoreError::Corrupt {
-                    path: format!("{} key {}", self.inner.server, self.value_key(ns, &key)),
-                    reason: format!("the stored value is not JSON: {e}"),
-                })?;
+                let value =
+                    serde_json::from_str(&text(&t[1])).map_err(|e| StoreError::Corrupt {
+                        path: format!("{} key {}", self.inner.server, self.value_key(ns, &key)),
+                        reason: format!("the stored value is not JSON: {e}"),
+                    })?;
                 let ttl = match &t[2] {
                     redis::Value::Int(ms) if *ms >= 0 => Some(now.saturating_add(*ms)),
                     _ => None,
