@@ -2,6 +2,7 @@
 
 pub mod callback;
 pub mod limits;
+pub mod paths;
 pub mod queue;
 pub mod routes;
 pub mod sandbox;

@@ -2,13 +2,14 @@
 //! files only in its own data folder, `require` only from `scripts/lib/` and the stdlib.
 
 use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use mlua::chunk::ChunkMode;
 use mlua::state::{GcGenParams, GcMode};
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, IntoLuaMulti, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
+use super::paths::{self, Mode};
 use crate::lua::stdlib;
 
 /// The module files a script has loaded through `require`.
@@ -145,6 +146,7 @@ impl Sandbox {
         lua.globals().set("os", safe)
     }
 
+    /// `io` with `open`, `lines` and `type` only, the first two beneath the data folder.
     fn restrict_io(&self, lua: &Lua) -> mlua::Result<()> {
         let io: Table = lua.globals().get("io")?;
         let open: Function = io.get("open")?;
@@ -154,10 +156,19 @@ impl Sandbox {
         let data = self.data_dir.clone();
         safe.set(
             "open",
-            lua.create_function(move |_, (path, mode): (String, Option<String>)| {
-                let full = data_path(&data, &path)
-                    .map_err(|e| mlua::Error::runtime(format!("io.open: {e}")))?;
-                open.call::<MultiValue>((full.display().to_string(), mode))
+            lua.create_function(move |lua, (path, mode): (String, Option<String>)| {
+                let how = lua_mode(mode.as_deref().unwrap_or("r"))?;
+                match paths::open_for_reopen(&data, Path::new(&path), how) {
+                    // Lua opens the checked file again by a path that cannot be redirected;
+                    // `opened` holds it until then.
+                    Ok(opened) => open.call::<MultiValue>((reopen_name(lua, &opened)?, mode)),
+                    Err(e) => match e.open_error() {
+                        // An ordinary failure answers `nil, message, errno`, as Lua's does.
+                        Some(os) => (Value::Nil, e.to_string(), os.raw_os_error().unwrap_or(0))
+                            .into_lua_multi(lua),
+                        None => Err(mlua::Error::runtime(format!("io.open: {e}"))),
+                    },
+                }
             })?,
         )?;
         let data = self.data_dir.clone();
@@ -168,9 +179,9 @@ impl Sandbox {
                     Some(Value::String(s)) => s.to_string_lossy(),
                     _ => return Err(mlua::Error::runtime("io.lines: expected a file name")),
                 };
-                let full = data_path(&data, &path)
+                let opened = paths::open_for_reopen(&data, Path::new(&path), Mode::Read)
                     .map_err(|e| mlua::Error::runtime(format!("io.lines: {e}")))?;
-                args.push_front(Value::String(lua.create_string(full.display().to_string())?));
+                args.push_front(Value::String(reopen_name(lua, &opened)?));
                 lines.call::<MultiValue>(args)
             })?,
         )?;
@@ -178,19 +189,18 @@ impl Sandbox {
     }
 }
 
-/// A path inside `data`: relative, without `..`; the folder is made on first use.
-pub fn data_path(data: &Path, path: &str) -> Result<PathBuf, String> {
-    let p = Path::new(path);
-    if path.is_empty()
-        || p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(format!(
-            "{path:?} is outside the script's data folder; use a relative path without '..' (files live in {})",
-            data.display()
-        ));
-    }
-    std::fs::create_dir_all(data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
-    Ok(data.join(p))
+/// The mode of an `io.open` call, checked as Lua checks it.
+fn lua_mode(mode: &str) -> mlua::Result<Mode> {
+    Mode::from_lua(mode).ok_or_else(|| {
+        mlua::Error::runtime(format!(
+            "io.open: invalid mode {mode:?}; use r, w, a, r+, w+ or a+, each with an optional b"
+        ))
+    })
+}
+
+/// The name Lua's own `io` functions open `opened` by.
+fn reopen_name(lua: &Lua, opened: &paths::Opened) -> mlua::Result<mlua::LuaString> {
+    lua.create_string(opened.reopen_path().as_os_str().as_encoded_bytes())
 }
 
 fn restrict_gc(lua: &Lua) -> mlua::Result<()> {
@@ -211,20 +221,4 @@ fn restrict_gc(lua: &Lua) -> mlua::Result<()> {
             gc.call::<MultiValue>(args)
         })?,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn data_paths_stay_inside() {
-        let dir = tempfile::tempdir().expect("dir");
-        let data = dir.path().join("data");
-        assert!(data_path(&data, "notes.txt").is_ok());
-        assert!(data_path(&data, "sub/notes.txt").is_ok());
-        for bad in ["/etc/passwd", "../x", "a/../../x", ""] {
-            assert!(data_path(&data, bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -4,10 +4,11 @@ use mlua::{Function, Lua, MultiValue, Table, Value};
 use serde_json::{Map, Value as Json};
 
 use super::{context, convert};
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use crate::adapter::{Call, FilePart, Upload};
-use crate::host::sandbox::data_path;
+use crate::host::paths;
 use crate::metrics;
 use crate::protocol::chain;
 use crate::protocol::commands::{
@@ -156,8 +157,20 @@ fn file_arg(lua: &Lua, v: &Value) -> Result<FileArg, String> {
         other => return Err(format!("expected a file name or a table, got {}", other.type_name())),
     };
     let ctx = context(lua).map_err(|e| e.to_string())?;
-    let full = if ctx.trusted { PathBuf::from(&path) } else { data_path(&ctx.data_dir, &path)? };
-    let bytes = std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+    let rel = Path::new(&path);
+    let (full, file) = if ctx.trusted {
+        (PathBuf::from(&path), std::fs::File::open(&path))
+    } else {
+        let full = ctx.data_dir.join(rel);
+        match paths::open_beneath(&ctx.data_dir, rel, paths::Mode::Read) {
+            Ok(file) => (full, Ok(file)),
+            Err(e) if e.open_error().is_some() => return Err(format!("cannot read {e}")),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let mut bytes = Vec::new();
+    file.and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
     let name =
         full.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
     Ok(FileArg::Part(name, bytes))
