@@ -585,6 +585,9 @@ local BotHandle = {}
 function BotHandle:cancel() end
 
 ---Options of an `http` request.
+---@class StoreOptions
+---@field ttl? number seconds until the key expires
+
 ---@class HttpOptions
 ---@field headers? table<string, string>
 ---@field timeout? number seconds, default 10
@@ -1190,9 +1193,13 @@ function json.array() end
 
 -- Module `store`
 
----A small key-value store of the script's own, persisted in its data folder and kept across reloads and restarts.
+---A key-value store of the script's own, kept across reloads and restarts: SQLite in the data folder by default (`data/store.sqlite3`), or Redis when several mahua processes share data (`[store] backend = "redis"`). A value is anything JSON can hold: nil, booleans, numbers, strings and tables of them. Every call returns at once and is atomic on its own; a returned write survives the process being killed. `store.shared` is the same API over one namespace that every script reaches.
 ---@class mahua.store
 local store = {}
+
+---The same functions over one namespace that every script shares.
+---@type mahua.store
+store.shared = nil
 
 ---Read a value.
 ---@param key string the key
@@ -1200,18 +1207,40 @@ local store = {}
 ---@return any # the stored value, or `default`
 function store.get(key, default) end
 
----Store a value.
+---Store a value; without `ttl` it lives until deleted.
 ---@param key string the key
 ---@param value any any value JSON can hold; nil deletes the key
-function store.set(key, value) end
+---@param options? StoreOptions `{ttl = seconds}`: the key expires after that long
+function store.set(key, value, options) end
 
 ---Remove a key.
 ---@param key string the key
+---@return boolean # whether the key had a value
 function store.delete(key) end
 
----List the keys.
----@return string[] # every key that has a value
-function store.keys() end
+---Add to a number atomically, keeping the key's ttl: two scripts or two processes counting at once lose no count.
+---@param key string the key; missing counts as 0
+---@param by? number what to add, default 1
+---@return number # the new value
+function store.incr(key, by) end
+
+---Read, change and write a value atomically. When another writer changed the key meanwhile, `fn` runs again on the newer value.
+---@param key string the key
+---@param fn fun(old: any): any gets the old value (nil when missing) and returns the new one (nil deletes)
+---@param options? StoreOptions `{ttl = seconds}`; without it the key keeps its ttl
+---@return any # the new value
+function store.update(key, fn, options) end
+
+---List keys; `store.keys("user:", 10)`.
+---@param prefix? string only keys that start with it
+---@param limit? integer at most this many
+---@return string[] # the keys that have a value, in sorted order
+function store.keys(prefix, limit) end
+
+---Walk a large set a page at a time: `for key, value in store.scan("user:") do … end`.
+---@param prefix? string only keys that start with it
+---@return fun(): string?, any # an iterator of key, value in sorted order
+function store.scan(prefix) end
 
 -- Module `http`
 

@@ -178,6 +178,7 @@ fn support(out: &mut String) {
     doc_line(out, "Stop the handler or timer; returns whether it was still active.");
     out.push_str("---@return boolean\nfunction BotHandle:cancel() end\n\n");
     doc_line(out, "Options of an `http` request.");
+    out.push_str("---@class StoreOptions\n---@field ttl? number seconds until the key expires\n\n");
     out.push_str("---@class HttpOptions\n---@field headers? table<string, string>\n---@field timeout? number seconds, default 10\n---@field json? table post: sent as a JSON body\n---@field max_bytes? integer largest body read, default 1 MiB\n\n");
     doc_line(out, "The answer to an `http` request.");
     out.push_str("---@class HttpResponse\n---@field status integer\n---@field body string\n---@field headers table<string, string>\n\n");

@@ -261,8 +261,12 @@ pub static MODULES: &[Module] = &[
     Module {
         name: "store",
         global: false,
-        doc: "A small key-value store of the script's own, persisted in its data folder and kept \
-              across reloads and restarts.",
+        doc: "A key-value store of the script's own, kept across reloads and restarts: SQLite in \
+              the data folder by default (`data/store.sqlite3`), or Redis when several mahua \
+              processes share data (`[store] backend = \"redis\"`). A value is anything JSON \
+              can hold: nil, booleans, numbers, strings and tables of them. Every call returns at \
+              once and is atomic on its own; a returned write survives the process being killed. \
+              `store.shared` is the same API over one namespace that every script reaches.",
         functions: &[
             func(
                 "get",
@@ -271,7 +275,7 @@ pub static MODULES: &[Module] = &[
                     opt("default", "any", "returned when the key has no value"),
                 ],
                 &[ret("any", "the stored value, or `default`")],
-                "a `key` that is not a string raises an error",
+                "a store that cannot be read (corrupt, locked, unreachable) raises an error naming it",
                 "Read a value.",
                 Anywhere,
             ),
@@ -280,30 +284,73 @@ pub static MODULES: &[Module] = &[
                 &[
                     arg("key", "string", "the key"),
                     arg("value", "any", "any value JSON can hold; nil deletes the key"),
+                    opt("options", "StoreOptions", "`{ttl = seconds}`: the key expires after that long"),
                 ],
                 &[],
-                "a value JSON cannot hold raises an error",
-                "Store a value.",
+                "a function, a userdata or a table that contains itself raises an error naming \
+                 the key and the place inside the value; so does a store that cannot be written",
+                "Store a value; without `ttl` it lives until deleted.",
                 Anywhere,
             ),
             func(
                 "delete",
                 &[arg("key", "string", "the key")],
-                &[],
-                "a `key` that is not a string raises an error",
+                &[ret("boolean", "whether the key had a value")],
+                "a store that cannot be written raises an error naming it",
                 "Remove a key.",
                 Anywhere,
             ),
             func(
+                "incr",
+                &[
+                    arg("key", "string", "the key; missing counts as 0"),
+                    opt("by", "number", "what to add, default 1"),
+                ],
+                &[ret("number", "the new value")],
+                "a key that holds something other than a number raises an error",
+                "Add to a number atomically, keeping the key's ttl: two scripts or two processes \
+                 counting at once lose no count.",
+                Anywhere,
+            ),
+            func(
+                "update",
+                &[
+                    arg("key", "string", "the key"),
+                    arg("fn", "fun(old: any): any", "gets the old value (nil when missing) and returns the new one (nil deletes)"),
+                    opt("options", "StoreOptions", "`{ttl = seconds}`; without it the key keeps its ttl"),
+                ],
+                &[ret("any", "the new value")],
+                "an error inside `fn` is raised and leaves the old value in place; `fn` must not \
+                 wait (no `mirai.*` or `bot.sleep` inside it)",
+                "Read, change and write a value atomically. When another writer changed the key \
+                 meanwhile, `fn` runs again on the newer value.",
+                Anywhere,
+            ),
+            func(
                 "keys",
-                &[],
-                &[ret("string[]", "every key that has a value")],
-                "none",
-                "List the keys.",
+                &[
+                    opt("prefix", "string", "only keys that start with it"),
+                    opt("limit", "integer", "at most this many"),
+                ],
+                &[ret("string[]", "the keys that have a value, in sorted order")],
+                "a store that cannot be read raises an error naming it",
+                "List keys; `store.keys(\"user:\", 10)`.",
+                Anywhere,
+            ),
+            func(
+                "scan",
+                &[opt("prefix", "string", "only keys that start with it")],
+                &[ret("fun(): string?, any", "an iterator of key, value in sorted order")],
+                "a store that cannot be read raises an error naming it, from the loop",
+                "Walk a large set a page at a time: `for key, value in store.scan(\"user:\") do … end`.",
                 Anywhere,
             ),
         ],
-        values: &[],
+        values: &[Value {
+            name: "shared",
+            ty: "mahua.store",
+            doc: "The same functions over one namespace that every script shares.",
+        }],
     },
     Module {
         name: "http",

@@ -286,8 +286,14 @@ too. The `onebot` module calls any action of the server directly.
 Scripts get no `os.execute`, `io.popen`, `os.exit`, `os.getenv`,
 `package.loadlib`, binary chunks or `debug` (but `debug.traceback`). `io.open`
 and uploads reach only the script's own data folder, `data/<name>/` for
-`scripts/<name>.lua` (the `data` folder can be moved in the configuration),
-which also holds its `store`. `require` finds the modules listed here and
+`scripts/<name>.lua` (the `data` folder can be moved in the configuration).
+A path is resolved before it is opened: one with `..`, an absolute one, or one
+that passes through a link inside the data folder is refused, even when the
+link is swapped in while the file is being opened.
+`store` keeps its data in `data/store.sqlite3`, one namespace per script
+(named like the script, without `.lua`), or on Redis when `[store]` says so;
+`mahua store dump` and `mahua store load` copy it out and in as JSON lines.
+`require` finds the modules listed here and
 those in `scripts/lib/`. A script named in `trusted` under `[scripts]` keeps
 the whole standard library.
 
