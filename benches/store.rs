@@ -5,7 +5,8 @@
 //! Each call is timed as a script's call is served: the value is encoded to JSON text or
 //! decoded from it, and the call goes through the store's connection. Knobs:
 //! `STORE_SIZES=1000,100000` (keys), `STORE_OPS=20000` (calls timed per figure),
-//! `STORE_BACKENDS=sqlite,redis`.
+//! `STORE_BACKENDS=sqlite,redis`. Under `cargo test` it runs a small round as a smoke test.
+//! The figures end with one JSON line.
 
 #[path = "../tests/redis_support/mod.rs"]
 mod redis_support;
@@ -101,11 +102,12 @@ fn open(cfg: &StoreConfig, dir: &std::path::Path) -> Arc<Store> {
 }
 
 fn main() {
-    let sizes: Vec<usize> = env_list("STORE_SIZES", "1000,100000,1000000")
-        .iter()
-        .map(|s| s.parse().expect("a size"))
-        .collect();
-    let ops: usize = std::env::var("STORE_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let full = std::env::args().any(|a| a == "--bench");
+    let (sizes, ops) = if full { ("1000,100000,1000000", 20_000) } else { ("1000,3000", 300) };
+    let sizes: Vec<usize> =
+        env_list("STORE_SIZES", sizes).iter().map(|s| s.parse().expect("a size")).collect();
+    let ops: usize = std::env::var("STORE_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(ops);
+    let mut figures = Vec::new();
     let backends = env_list("STORE_BACKENDS", "sqlite,redis");
     let redis_installed = std::process::Command::new("redis-server")
         .arg("--version")
@@ -143,6 +145,8 @@ fn main() {
             let rows = measure(conn.as_mut(), keys, ops);
             for (call, (p50, p99)) in &rows {
                 println!("{backend:<8} {keys:>9} {call:<5} {p50:>8.1} {p99:>8.1}");
+                figures.push(json!({"backend": backend, "keys": keys, "call": call,
+                                    "p50_us": p50, "p99_us": p99}));
             }
             if let Some(base) = &first {
                 for ((call, (p50, _)), (_, (b50, _))) in rows.iter().zip(base) {
@@ -170,6 +174,9 @@ fn main() {
                 "{backend:<8} {:>9} {:<5} {p50:>8.1} {p99:>8.1}  (synchronous = \"full\")",
                 1000, "set"
             );
+            figures.push(json!({"backend": "sqlite, synchronous = full", "keys": 1000,
+                                "call": "set", "p50_us": p50, "p99_us": p99}));
         }
     }
+    println!("{}", json!({"bench": "store", "ops": ops, "figures": figures}));
 }

@@ -28,7 +28,7 @@ const API: &str = r#"
   store.set("user:10", {name = "cy"})
   store.set("other", true)
   say("keys", table.concat(store.keys(), ","))
-  say("prefix", table.concat(store.keys("user:"), ","), table.concat(store.keys("user:", 2), ","), #store.keys(1))
+  say("prefix", table.concat(store.keys("user:"), ","), table.concat(store.keys("user:", 2), ","), #store.keys(1), #store.keys(nil, 2))
   local names = {}
   for k, v in store.scan("user:") do names[#names + 1] = k .. "=" .. v.name end
   say("scan", table.concat(names, ","))
@@ -50,7 +50,7 @@ async fn api_on(bot: Bot) {
     let want = [
         "incr 2 12 0.5",
         "keys other,ratio,user:1,user:10,user:2,visits",
-        "prefix user:1,user:10,user:2 user:1,user:10 1",
+        "prefix user:1,user:10,user:2 user:1,user:10 1 2",
         "scan user:1=al,user:10=cy,user:2=bo",
         "update 24 24",
         "failed update false true 24",
@@ -192,5 +192,35 @@ async fn a_corrupt_database_is_an_error_naming_the_file_and_the_script_keeps_run
     assert!(r[0].contains(&file), "{} names {file}", r[0]);
     bot.sim.friend_message(REPORTER, serde_json::json!("hello"));
     bot.wait_report("still here").await;
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_script_waiting_on_a_locked_database_holds_up_no_other_script() {
+    let a = script(
+        "bot.on('FriendMessage', function() store.set('k', 1) say('a stored') end)\n\
+         store.set('ready', true)\n\
+         say('a ready')",
+    );
+    let b = script("bot.on('FriendMessage', function() say('b answered') end) say('b ready')");
+    let dir = common::script_dir(&[]);
+    let data_dir = dir.path().join("data");
+    let file = data_dir.join("store.sqlite3");
+    let bot =
+        start_custom(Transport::Ws, SimConfig::default(), &[("a.lua", &a), ("b.lua", &b)], |o| {
+            o.data_dir = data_dir.clone();
+            let cfg = StoreConfig { timeout_ms: 30_000, ..StoreConfig::default() };
+            o.store = Some(Store::open(&cfg, &data_dir).expect("open"));
+        })
+        .await;
+    bot.wait_report("a ready").await;
+    bot.wait_report("b ready").await;
+    let holder = rusqlite::Connection::open(&file).expect("open");
+    holder.execute_batch("BEGIN EXCLUSIVE").expect("lock the database");
+    bot.sim.friend_message(REPORTER, serde_json::json!("hi"));
+    bot.wait_report("b answered").await;
+    assert!(!bot.reports().contains(&"a stored".to_owned()), "a waits for the lock");
+    holder.execute_batch("ROLLBACK").expect("unlock");
+    bot.wait_report("a stored").await;
     bot.stop().await;
 }

@@ -98,9 +98,13 @@ fn keys_args(space: &Space, args: &MultiValue) -> mlua::Result<(String, usize)> 
     let mut limit = usize::MAX;
     let mut rest = args.iter();
     let mut next = rest.next();
-    if let Some(Value::String(s)) = next {
-        prefix = s.to_str()?.to_owned();
-        next = rest.next();
+    match next {
+        Some(Value::String(s)) => {
+            prefix = s.to_str()?.to_owned();
+            next = rest.next();
+        }
+        Some(Value::Nil) => next = rest.next(),
+        _ => {}
     }
     match next {
         None | Some(Value::Nil) => {}
