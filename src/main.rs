@@ -54,6 +54,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the bot's Lua tests against the simulator, in virtual time.
+    Test {
+        /// Test files or folders of them.
+        #[arg(default_value = "tests")]
+        paths: Vec<PathBuf>,
+        /// The scripts folder the tests load from.
+        #[arg(long, default_value = "scripts")]
+        scripts: PathBuf,
+        /// Run the tests again whenever a script or a test is saved.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Copy the scripts' store out as JSON lines, or back in: to back it up or to move it
     /// from SQLite to Redis.
     Store {
@@ -114,7 +126,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // In the sandbox the chat is the output: keep the log to what goes wrong and what scripts say.
     let quiet = matches!(cli.command, None | Some(Command::Sandbox { .. }));
-    init_logging(if quiet { "warn,script=info" } else { "info" });
+    // In tests the results are the output: failures carry the scripts' errors already.
+    let testing = matches!(cli.command, Some(Command::Test { .. }));
+    init_logging(if testing {
+        "off"
+    } else if quiet {
+        "warn,script=info"
+    } else {
+        "info"
+    });
     // The link, the host and the send queue are light work; the scripts run on threads of
     // their own. One worker leaves the cores to the scripts instead of competing with them.
     let runtime =
@@ -136,6 +156,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Sim { port, verify_key, qq, v1, onebot, access_token, reverse }) => runtime
             .block_on(mahua::cli::sim(port, verify_key, qq, v1, onebot, access_token, reverse)),
+        Some(Command::Test { paths, scripts, watch }) => {
+            mahua::cli::test(mahua::testing::TestOptions { paths, scripts_dir: scripts }, watch)
+        }
         Some(Command::Store { action: StoreAction::Dump { out }, config }) => {
             mahua::cli::store::dump(&config, out.as_deref())
         }

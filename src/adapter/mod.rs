@@ -1,6 +1,7 @@
 //! Transports to the server behind one trait: WebSocket now, HTTP polling next.
 
 pub mod http;
+pub mod local;
 pub mod multipart;
 pub mod onebot;
 pub mod sendq;

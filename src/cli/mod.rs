@@ -218,3 +218,50 @@ pub async fn sandbox(dir: &Path, onebot: bool) -> anyhow::Result<ExitCode> {
     sandbox::run(HostOptions::new(dir), onebot).await?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `mahua test`: run the tests once, or with `watch` again after every save.
+pub fn test(opts: crate::testing::TestOptions, watch: bool) -> anyhow::Result<ExitCode> {
+    let run = || -> anyhow::Result<bool> {
+        let summary = crate::testing::run(&opts, &mut std::io::stdout().lock())?;
+        Ok(summary.failed == 0)
+    };
+    let passed = run()?;
+    if !watch {
+        return Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
+    let mut dirs = vec![opts.scripts_dir.clone()];
+    dirs.extend(opts.paths.iter().map(|p| {
+        if p.is_dir() {
+            p.clone()
+        } else {
+            p.parent().map(Path::to_owned).unwrap_or_default()
+        }
+    }));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut debouncer =
+        notify_debouncer_full::new_debouncer(Duration::from_millis(100), None, move |res| {
+            let _ = tx.send(res);
+        })?;
+    for d in &dirs {
+        let d = if d.as_os_str().is_empty() { Path::new(".") } else { d.as_path() };
+        debouncer.watch(d, notify::RecursiveMode::Recursive)?;
+    }
+    println!(
+        "watching {}; Ctrl-C stops",
+        dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    for res in rx {
+        let Ok(events) = res else { continue };
+        let lua_changed = events
+            .iter()
+            .flat_map(|e| e.paths.iter())
+            .any(|p| p.extension().is_some_and(|x| x == "lua"));
+        if lua_changed {
+            println!();
+            if let Err(e) = run() {
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

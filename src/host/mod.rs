@@ -1,6 +1,7 @@
 //! The script host: loads `scripts/*.lua`, hands each event to the scripts that want it.
 
 pub mod callback;
+pub mod clock;
 pub mod limits;
 pub mod paths;
 pub mod queue;
@@ -53,6 +54,13 @@ pub struct HostOptions {
     pub metrics: Arc<Metrics>,
     /// The store; SQLite in `data_dir` when not given.
     pub store: Option<Arc<Store>>,
+    /// Only these scripts (file names) of the folder, when given.
+    pub only: Option<Vec<String>>,
+    /// Run scripts as tasks on the host's thread (inside a `LocalSet`), not on threads of
+    /// their own: one thread for everything, as `mahua test` runs in virtual time.
+    pub inline: bool,
+    /// The wall clock scripts read, when not the system's.
+    pub clock: Option<clock::VirtualClock>,
 }
 
 impl HostOptions {
@@ -70,6 +78,9 @@ impl HostOptions {
             queue_capacity: queue::DEFAULT_CAPACITY,
             metrics: Metrics::new(),
             store: None,
+            only: None,
+            inline: false,
+            clock: None,
         }
     }
 
@@ -96,6 +107,8 @@ impl HostOptions {
             interest_changes: Arc::default(),
             metrics: self.metrics.clone(),
             store: self.store(),
+            inline: self.inline,
+            clock: self.clock,
         }
     }
 }
@@ -192,10 +205,13 @@ impl Host {
             recent: VecDeque::with_capacity(RECENT_EVENTS),
         };
         let dir = host.opts.scripts_dir.clone();
-        let files = script_files(&dir).unwrap_or_else(|e| {
+        let mut files = script_files(&dir).unwrap_or_else(|e| {
             tracing::error!("cannot read the scripts folder {}: {e}", dir.display());
             Vec::new()
         });
+        if let Some(only) = &host.opts.only {
+            files.retain(|p| only.contains(&script_name(p)));
+        }
         for path in files {
             host.reload(&script_name(&path), false);
         }
@@ -216,7 +232,7 @@ impl Host {
         let old_hash = if force { None } else { self.scripts.get(name).map(|s| s.source_hash) };
         let shared = self.shared.clone();
         let name = name.to_owned();
-        self.loading.spawn(async move {
+        let load = async move {
             let started = Instant::now();
             let outcome = match tokio::fs::read(&path).await {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::Missing,
@@ -228,7 +244,12 @@ impl Host {
                 },
             };
             Pending { name, generation, took: started.elapsed(), outcome }
-        });
+        };
+        if self.shared.inline {
+            self.loading.spawn_local(load);
+        } else {
+            self.loading.spawn(load);
+        }
     }
 
     /// Apply a finished load: swap versions, or report why not.
@@ -518,7 +539,8 @@ impl RunningHost {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = oneshot::channel();
         let (events_tx, events) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
+        let inline = opts.inline;
+        let life = async move {
             let mut host = Host::start_with_events(opts, adapter, Some(events_tx)).await;
             host.watch_files();
             let _ = ready_tx.send(host.script_names());
@@ -526,7 +548,9 @@ impl RunningHost {
                 let _ = stop_rx.await;
             })
             .await;
-        });
+        };
+        // Inline scripts are tasks of the current `LocalSet`, so the host must be one too.
+        let task = if inline { tokio::task::spawn_local(life) } else { tokio::spawn(life) };
         (Self { stop: Some(stop_tx), task, events }, ready_rx)
     }
 

@@ -24,6 +24,8 @@ pub struct Sandbox {
     pub data_dir: PathBuf,
     /// A trusted script keeps the whole standard library.
     pub trusted: bool,
+    /// The wall clock `os.time` and `os.date` read, when not the system's.
+    pub clock: Option<crate::host::clock::VirtualClock>,
 }
 
 /// The `collectgarbage` options a sandboxed script may use.
@@ -63,6 +65,9 @@ impl Sandbox {
         let preload: Function = searchers.get(1)?;
         let list = lua.create_sequence_from([preload, self.searcher(lua, deps.clone())?])?;
         package.set("searchers", list)?;
+        if let Some(clock) = self.clock {
+            clock.install(lua)?;
+        }
         if self.trusted {
             return Ok(());
         }

@@ -104,36 +104,44 @@ impl ScriptHandle {
         let (stop, stop_rx) = oneshot::channel::<Duration>();
         let (done_tx, done) = oneshot::channel();
         let thread_err = |source| LoadError::Thread { path: path.to_owned(), source };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(thread_err)?;
         let (p, sh) = (path.to_owned(), shared.clone());
-        std::thread::Builder::new()
-            .name(format!("script {name}"))
-            .spawn(move || {
-                let local = tokio::task::LocalSet::new();
-                local.block_on(&rt, async move {
-                    match Script::load(&p, &sh, rx, depth).await {
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                        Ok(script) => {
-                            let loaded = Loaded {
-                                deps: script.deps.clone(),
-                                source_hash: script.source_hash,
-                                interest: script.subs.borrow().interest(),
-                            };
-                            let _ = ready_tx.send(Ok(loaded));
-                            let grace = stop_rx.await.unwrap_or(Duration::ZERO);
-                            script.unload(grace).await;
-                        }
-                    }
-                });
-                drop(rt);
+        let life = move || async move {
+            match Script::load(&p, &sh, rx, depth).await {
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+                Ok(script) => {
+                    let loaded = Loaded {
+                        deps: script.deps.clone(),
+                        source_hash: script.source_hash,
+                        interest: script.subs.borrow().interest(),
+                    };
+                    let _ = ready_tx.send(Ok(loaded));
+                    let grace = stop_rx.await.unwrap_or(Duration::ZERO);
+                    script.unload(grace).await;
+                }
+            }
+        };
+        if shared.inline {
+            tokio::task::spawn_local(async move {
+                life().await;
                 let _ = done_tx.send(());
-            })
-            .map_err(thread_err)?;
+            });
+        } else {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(thread_err)?;
+            std::thread::Builder::new()
+                .name(format!("script {name}"))
+                .spawn(move || {
+                    let local = tokio::task::LocalSet::new();
+                    local.block_on(&rt, life());
+                    drop(rt);
+                    let _ = done_tx.send(());
+                })
+                .map_err(thread_err)?;
+        }
         let loaded = ready_rx.await.map_err(|_| LoadError::Lua {
             path: path.to_owned(),
             message: format!("{}: the script's thread ended while loading", path.display()),
@@ -198,6 +206,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// The store behind every script's `store`.
     pub store: Arc<crate::store::Store>,
+    /// Run scripts as tasks of the host's own thread, not threads of their own.
+    pub inline: bool,
+    /// The wall clock scripts read, when not the system's.
+    pub clock: Option<crate::host::clock::VirtualClock>,
 }
 
 impl Shared {
@@ -211,6 +223,7 @@ impl Shared {
             lib_dir: self.lib_dir.clone(),
             data_dir: self.data_dir.join(stem),
             trusted: self.trusted.contains(&name),
+            clock: self.clock,
         }
     }
 }

@@ -20,6 +20,7 @@ mod error;
 pub mod faults;
 mod handlers;
 mod http;
+pub mod local;
 mod onebot;
 mod session;
 mod socket;
