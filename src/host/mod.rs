@@ -61,6 +61,8 @@ pub struct HostOptions {
     pub inline: bool,
     /// The wall clock scripts read, when not the system's.
     pub clock: Option<clock::VirtualClock>,
+    /// Responses scripts' `http` gets instead of the web's (tests reach no network).
+    pub http_canned: Option<crate::lua::http::CannedResponses>,
 }
 
 impl HostOptions {
@@ -81,6 +83,7 @@ impl HostOptions {
             only: None,
             inline: false,
             clock: None,
+            http_canned: None,
         }
     }
 
@@ -109,6 +112,7 @@ impl HostOptions {
             store: self.store(),
             inline: self.inline,
             clock: self.clock,
+            http_canned: self.http_canned.clone(),
         }
     }
 }

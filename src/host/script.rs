@@ -210,6 +210,8 @@ pub struct Shared {
     pub inline: bool,
     /// The wall clock scripts read, when not the system's.
     pub clock: Option<crate::host::clock::VirtualClock>,
+    /// Responses `http` gives instead of the web's, in tests.
+    pub http_canned: Option<crate::lua::http::CannedResponses>,
 }
 
 impl Shared {
@@ -276,6 +278,7 @@ impl Script {
             data_dir: sandbox.data_dir.clone(),
             trusted: sandbox.trusted,
             store: shared.store.clone(),
+            http_canned: shared.http_canned.clone(),
         };
         let setup = lua::register_all(&lua, ctx)
             .and_then(|()| sandbox.apply(&lua, &name, &deps))

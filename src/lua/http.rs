@@ -1,5 +1,6 @@
 //! The `http` module: `http.get` and `http.post` from scripts, waiting without blocking.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mlua::{Lua, LuaString, Table, Value};
@@ -87,16 +88,56 @@ async fn fetch(
     Ok(out)
 }
 
+/// A response given instead of the web's, as `mahua test` gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canned {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: String,
+}
+
+/// Responses by URL prefix; when set, no request leaves the process.
+pub type CannedResponses = Arc<Mutex<Vec<(String, Canned)>>>;
+
+/// The canned response for `url`, or an error saying how to give one.
+fn canned(lua: &Lua, func: &str, all: &CannedResponses, url: &str) -> mlua::Result<Table> {
+    let found = all
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .rev()
+        .find(|(prefix, _)| url.starts_with(prefix.as_str()))
+        .map(|(_, c)| c.clone());
+    let Some(c) = found else {
+        return Err(err(
+            func,
+            format!("{url}: tests reach no network; give a response with t:answer_http(url, {{status = 200, body = …}})"),
+        ));
+    };
+    let out = lua.create_table()?;
+    out.set("status", c.status)?;
+    out.set("body", c.body)?;
+    out.set("headers", lua.create_table()?)?;
+    Ok(out)
+}
+
 /// Build the `http` table.
 pub fn register(lua: &Lua) -> mlua::Result<Table> {
     let client = reqwest::Client::new();
+    let canned_responses = super::context(lua)?.http_canned.clone();
     let m = lua.create_table()?;
     let c = client.clone();
+    let stub = canned_responses.clone();
     m.set(
         "get",
         lua.create_async_function(move |lua, (url, opts): (String, Option<Table>)| {
             let built = options(&lua, "get", opts).map(|o| (c.get(&url), o));
+            let given = stub.as_ref().map(|s| canned(&lua, "get", s, &url));
             async move {
+                if let Some(r) = given {
+                    return r;
+                }
                 let (req, o) = built?;
                 fetch(lua, "get", req, o).await
             }
@@ -106,6 +147,7 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
         "post",
         lua.create_async_function(
             move |lua, (url, body, opts): (String, Option<LuaString>, Option<Table>)| {
+                let given = canned_responses.as_ref().map(|s| canned(&lua, "post", s, &url));
                 let built = options(&lua, "post", opts).map(|o| {
                     let req = client.post(&url);
                     let req = match body {
@@ -115,6 +157,9 @@ pub fn register(lua: &Lua) -> mlua::Result<Table> {
                     (req, o)
                 });
                 async move {
+                    if let Some(r) = given {
+                        return r;
+                    }
                     let (req, o) = built?;
                     fetch(lua, "post", req, o).await
                 }

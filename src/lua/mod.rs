@@ -45,6 +45,8 @@ pub struct Context {
     pub trusted: bool,
     /// The store behind `store`.
     pub store: Arc<crate::store::Store>,
+    /// Responses `http` gives instead of the web's, in tests.
+    pub http_canned: Option<http::CannedResponses>,
 }
 
 /// The context of the state running this function.

@@ -20,6 +20,7 @@ function T:advance(seconds) local r = check(raw.advance(seconds)) return r end
 function T:nudge(qq, group) local r = check(raw.nudge(qq, group)) return r end
 function T:friend_request(qq, message) local r = check(raw.friend_request(qq, message or "")) return r end
 function T:join_request(group, qq, message) local r = check(raw.join_request(group, qq, message or "")) return r end
+function T:answer_http(url, response) local r = check(raw.answer_http(url, response)) return r end
 function T:now() local r = check(raw.now()) return r end
 
 function T:expect_reply(pattern, options)

@@ -18,6 +18,7 @@ use crate::config::SendConfig;
 use crate::host::clock::VirtualClock;
 use crate::host::{HostOptions, RunningHost};
 use crate::lua::convert;
+use crate::lua::http::{Canned, CannedResponses};
 use crate::metrics::Metrics;
 use crate::protocol::chain;
 use crate::sim::{Sim, SimConfig};
@@ -45,6 +46,8 @@ struct Ctx {
     host: RefCell<Option<(RunningHost, Arc<dyn Adapter>)>>,
     /// Messages sent before this index were matched by an expectation already.
     seen: Cell<usize>,
+    /// Responses the scripts' `http` gets.
+    http: CannedResponses,
     /// Tasks answering commands with the test's functions.
     askers: RefCell<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -76,6 +79,7 @@ impl Ctx {
             clock: VirtualClock::starting_at(EPOCH),
             host: RefCell::new(None),
             seen: Cell::new(0),
+            http: CannedResponses::default(),
             askers: RefCell::new(Vec::new()),
         }))
     }
@@ -99,6 +103,7 @@ impl Ctx {
         opts.only = Some(names.clone());
         opts.inline = true;
         opts.clock = Some(self.clock);
+        opts.http_canned = Some(self.http.clone());
         opts.metrics = self.metrics.clone();
         let (link, events) = LocalAdapter::connect(&self.sim, self.answers.clone());
         let adapter: Arc<dyn Adapter> =
@@ -389,6 +394,30 @@ fn make_t(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<Table> {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(command, answer);
+            pass(Value::Nil)
+        })?,
+    )?;
+    let c = ctx.clone();
+    raw.set(
+        "answer_http",
+        lua.create_function(move |lua, (url, response): (String, Table)| {
+            let status: Option<u16> = response.get("status")?;
+            let body = match response.get::<Value>("body")? {
+                Value::Nil => String::new(),
+                Value::String(s) => s.to_str()?.to_owned(),
+                Value::Table(t) => match convert::to_json(lua, &Value::Table(t)) {
+                    Ok(j) => j.to_string(),
+                    Err(e) => return failed(lua, format!("the body has no JSON form: {e}")),
+                },
+                other => {
+                    return failed(
+                        lua,
+                        format!("body must be a string or a table, not a {}", other.type_name()),
+                    )
+                }
+            };
+            let canned = Canned { status: status.unwrap_or(200), body };
+            c.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((url, canned));
             pass(Value::Nil)
         })?,
     )?;
