@@ -105,8 +105,12 @@ async fn run_file(
     let tests = Rc::new(RefCell::new(Vec::new()));
     let install = || -> mlua::Result<()> {
         let module = test_module(&lua, &tests)?;
-        lua.globals().get::<Table>("package")?.get::<Table>("loaded")?.set("test", &module)?;
-        lua.globals().set("test", module)
+        let loaded = lua.globals().get::<Table>("package")?.get::<Table>("loaded")?;
+        loaded.set("test", &module)?;
+        lua.globals().set("test", module)?;
+        let json = crate::lua::json::register(&lua)?;
+        loaded.set("json", &json)?;
+        lua.globals().set("json", json)
     };
     install().map_err(|e| anyhow::anyhow!("cannot set up Lua for {shown}: {e}"))?;
     let source = std::fs::read(file)?;
