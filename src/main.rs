@@ -54,6 +54,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a new bot folder: a config, a script, its test and the editor's annotations.
+    Init {
+        /// The folder; made if missing.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Run the bot's Lua tests against the simulator, in virtual time.
     Test {
         /// Test files or folders of them.
@@ -156,6 +162,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Sim { port, verify_key, qq, v1, onebot, access_token, reverse }) => runtime
             .block_on(mahua::cli::sim(port, verify_key, qq, v1, onebot, access_token, reverse)),
+        Some(Command::Init { dir }) => mahua::cli::init::init(&dir),
         Some(Command::Test { paths, scripts, watch }) => {
             mahua::cli::test(mahua::testing::TestOptions { paths, scripts_dir: scripts }, watch)
         }

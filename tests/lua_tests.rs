@@ -151,3 +151,47 @@ fn failures_name_the_line_what_was_expected_and_what_was_sent() {
     assert!(out.contains("boom.lua:3: attempt to index a nil value"), "{out}");
     assert!(out.trim_end().ends_with("1 passed, 2 failed"), "{out}");
 }
+
+#[test]
+fn mahua_init_makes_a_bot_folder_whose_tests_pass() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bot = dir.path().join("mybot");
+    let out = Command::new(env!("CARGO_BIN_EXE_mahua"))
+        .arg("init")
+        .arg(&bot)
+        .output()
+        .expect("mahua init runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "mahua.toml",
+        "scripts/hello.lua",
+        "tests/hello_test.lua",
+        ".luarc.json",
+        "types/mahua.lua",
+    ] {
+        assert!(bot.join(f).is_file(), "{f} was written");
+    }
+    let (ok, out) = mahua_test(&bot, &[]);
+    assert!(ok, "{out}");
+    assert!(out.trim_end().ends_with("3 passed, 0 failed"), "{out}");
+    let check = Command::new(env!("CARGO_BIN_EXE_mahua"))
+        .arg("check")
+        .current_dir(&bot)
+        .output()
+        .expect("mahua check runs");
+    assert!(
+        check.status.success(),
+        "the new folder checks clean: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    std::fs::write(bot.join("scripts/hello.lua"), "-- mine").expect("edit");
+    let again = Command::new(env!("CARGO_BIN_EXE_mahua"))
+        .arg("init")
+        .arg(&bot)
+        .output()
+        .expect("mahua init runs");
+    assert!(!again.status.success(), "an existing folder is not overwritten");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exist"));
+    assert_eq!(std::fs::read_to_string(bot.join("scripts/hello.lua")).expect("read"), "-- mine");
+}

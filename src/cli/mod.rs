@@ -1,5 +1,6 @@
 //! What the subcommands do, kept out of `main.rs` so tests can call them.
 
+pub mod init;
 pub mod sandbox;
 pub mod store;
 
