@@ -345,7 +345,7 @@ fn make_t(lua: &Lua, ctx: &Rc<Ctx>) -> mlua::Result<Table> {
                 settle().await;
                 let list = lua.create_table()?;
                 for r in c.sim.received() {
-                    if command.as_deref().is_none_or(|want| want == r.command) {
+                    if command.as_deref().map_or(true, |want| want == r.command) {
                         let mut j = json!({"command": r.command, "content": r.content});
                         if let Some(sub) = r.sub_command {
                             j["subCommand"] = Json::String(sub);
