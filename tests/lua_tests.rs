@@ -195,3 +195,51 @@ fn mahua_init_makes_a_bot_folder_whose_tests_pass() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exist"));
     assert_eq!(std::fs::read_to_string(bot.join("scripts/hello.lua")).expect("read"), "-- mine");
 }
+
+#[test]
+fn watch_runs_the_tests_again_after_a_save() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let bot = dir.path().join("bot");
+    let made =
+        Command::new(env!("CARGO_BIN_EXE_mahua")).arg("init").arg(&bot).output().expect("init");
+    assert!(made.status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mahua"))
+        .args(["test", "--watch"])
+        .current_dir(&bot)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mahua test --watch runs");
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next_summary = |rx: &mpsc::Receiver<String>| loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("a summary line");
+        if line.ends_with(" failed") {
+            return line;
+        }
+    };
+    assert_eq!(next_summary(&rx), "3 passed, 0 failed");
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("the watch starts");
+        if line.starts_with("watching ") {
+            break;
+        }
+    }
+    let script = bot.join("scripts/hello.lua");
+    let src = std::fs::read_to_string(&script).expect("read");
+    std::fs::write(&script, src.replace("\"Hello, \"", "\"Hi, \"")).expect("save");
+    assert_eq!(next_summary(&rx), "1 passed, 2 failed", "the saved script is tested again");
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+}
