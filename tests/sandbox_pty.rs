@@ -18,6 +18,11 @@ end)
 
 /// The sandbox on a terminal, in a folder of its own with the echo script.
 fn sandbox() -> (tempfile::TempDir, Pty) {
+    sandbox_logging(None)
+}
+
+/// As [`sandbox`], with `MAHUA_LOG` set to `log` when given.
+fn sandbox_logging(log: Option<&str>) -> (tempfile::TempDir, Pty) {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir(dir.path().join("scripts")).expect("scripts folder");
     std::fs::write(dir.path().join("scripts/echo.lua"), ECHO).expect("echo.lua");
@@ -27,6 +32,9 @@ fn sandbox() -> (tempfile::TempDir, Pty) {
         .env("TERM", "xterm-256color")
         .env_remove("MAHUA_LOG")
         .env_remove("NO_COLOR");
+    if let Some(log) = log {
+        cmd.env("MAHUA_LOG", log);
+    }
     let term = Pty::spawn(cmd, Streams::ALL);
     term.wait_for("the prompt", at_prompt);
     (dir, term)
@@ -76,4 +84,16 @@ fn a_log_line_prints_above_the_line_being_typed() {
     term.paste("lo\r");
     term.wait_for("the reply to the whole line", |s| s.shows("bot → alice: hello"));
     quit(term);
+}
+
+#[test]
+fn the_debug_log_does_not_feed_on_itself() {
+    // rustyline logs at debug each time it redraws the prompt, as it does after every line
+    // printed above it: printed above it too, each of its lines would print the next.
+    let (_dir, mut term) = sandbox_logging(Some("debug"));
+    term.paste("echo still here\r");
+    term.wait_for("the reply", |s| s.shows("bot → alice: still here"));
+    term.paste(":quit\r");
+    let (status, screen) = term.wait_for_exit();
+    assert!(status.success(), "{status}:\n{screen}");
 }

@@ -217,6 +217,9 @@ fn act(sim: &Sim, who: &mut Speaker, input: Input, say: &dyn Fn(String)) -> bool
 /// Prints a line above the prompt.
 type Printer = Box<dyn FnMut(String) + Send>;
 
+/// The name of the thread that reads the prompt.
+const PROMPT_THREAD: &str = "mahua-prompt";
+
 /// Where log lines go while the chat's prompt is open: to the thread that prints above it.
 /// The log is process-wide, like the subscriber that writes it, so this switch is too.
 static ABOVE_PROMPT: Mutex<Option<std::sync::mpsc::Sender<String>>> = Mutex::new(None);
@@ -238,7 +241,14 @@ impl<'a> MakeWriter<'a> for LogOutput {
     type Writer = LogLine;
 
     fn make_writer(&'a self) -> LogLine {
-        LogLine(match ABOVE_PROMPT.lock().ok().and_then(|p| p.clone()) {
+        // rustyline logs (at debug) each time it redraws the prompt, as it does for every line
+        // printed above it: its lines go straight out, or each would print the next.
+        let above = if std::thread::current().name() == Some(PROMPT_THREAD) {
+            None
+        } else {
+            ABOVE_PROMPT.lock().ok().and_then(|p| p.clone())
+        };
+        LogLine(match above {
             Some(p) => Sink::AbovePrompt(p, Vec::new()),
             None => Sink::Stderr(std::io::stderr().lock()),
         })
@@ -373,7 +383,9 @@ pub async fn run(scripts: HostOptions, onebot: bool) -> anyhow::Result<()> {
     let (line_tx, mut lines) = mpsc::unbounded_channel();
     let (prompt_tx, prompts) = std::sync::mpsc::channel();
     let (printer_tx, printer_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || read_lines(prompts, line_tx, printer_tx));
+    std::thread::Builder::new()
+        .name(PROMPT_THREAD.to_owned())
+        .spawn(move || read_lines(prompts, line_tx, printer_tx))?;
     // The prompt's printer waits for the prompt's thread to take each line, and that thread
     // waits for this task's next prompt: so what is shown goes through a thread of its own,
     // and neither this task nor the one logging ever waits on the prompt.
