@@ -125,7 +125,16 @@ enum StoreAction {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAHUA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    // Colour is for a person at a terminal: a file or a service manager's journal gets plain
+    // text, and so does anyone who sets NO_COLOR (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !no_color;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(mahua::cli::sandbox::LogOutput)
+        .init();
 }
 
 fn main() -> ExitCode {

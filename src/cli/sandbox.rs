@@ -1,12 +1,14 @@
 //! `mahua sandbox`: the scripts against the built-in simulator, with a chat in the terminal.
 
+use std::io::{IsTerminal as _, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rustyline::error::ReadlineError;
 use rustyline::ExternalPrinter as _;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::adapter::onebot::{Mode, OneBotAdapter, OneBotOptions};
 use crate::adapter::sendq::{SendOptions, SendQueue};
@@ -58,7 +60,7 @@ pub enum Input {
 
 /// The sandbox's own commands, for `:help`. They start with `:` so that `/help`,
 /// `/roll` and the like go to the bot.
-const HELP: &str = "\
+const HELP: &str = "  \
   text                  say it to the bot (as a friend, or in the group)
   :friend [qq]          talk to the bot as a friend
   :group [id] [as qq]   talk in a group, as a member
@@ -215,36 +217,126 @@ fn act(sim: &Sim, who: &mut Speaker, input: Input, say: &dyn Fn(String)) -> bool
 /// Prints a line above the prompt.
 type Printer = Box<dyn FnMut(String) + Send>;
 
-/// Read lines with editing and history on a thread of their own.
+/// The name of the thread that reads the prompt.
+const PROMPT_THREAD: &str = "mahua-prompt";
+
+/// Where log lines go while the chat's prompt is open: to the thread that prints above it.
+/// The log is process-wide, like the subscriber that writes it, so this switch is too.
+static ABOVE_PROMPT: Mutex<Option<std::sync::mpsc::Sender<String>>> = Mutex::new(None);
+
+/// Where log lines go: standard error, or above the sandbox's prompt while it is open, so that
+/// a line being typed stays whole.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogOutput;
+
+/// One log line on its way out through [`LogOutput`].
+pub struct LogLine(Sink);
+
+enum Sink {
+    Stderr(std::io::StderrLock<'static>),
+    AbovePrompt(std::sync::mpsc::Sender<String>, Vec<u8>),
+}
+
+impl<'a> MakeWriter<'a> for LogOutput {
+    type Writer = LogLine;
+
+    fn make_writer(&'a self) -> LogLine {
+        // rustyline logs (at debug) each time it redraws the prompt, as it does for every line
+        // printed above it: its lines go straight out, or each would print the next.
+        let above = if std::thread::current().name() == Some(PROMPT_THREAD) {
+            None
+        } else {
+            ABOVE_PROMPT.lock().ok().and_then(|p| p.clone())
+        };
+        LogLine(match above {
+            Some(p) => Sink::AbovePrompt(p, Vec::new()),
+            None => Sink::Stderr(std::io::stderr().lock()),
+        })
+    }
+}
+
+impl Write for LogLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Sink::Stderr(e) => e.write(buf),
+            Sink::AbovePrompt(_, text) => {
+                text.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.0 {
+            Sink::Stderr(e) => e.flush(),
+            Sink::AbovePrompt(..) => Ok(()),
+        }
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if let Sink::AbovePrompt(printer, text) = &mut self.0 {
+            let text = String::from_utf8_lossy(text);
+            let _ = printer.send(text.trim_end_matches('\n').to_owned());
+        }
+    }
+}
+
+/// Log lines go above the prompt while this lives.
+struct LogAbovePrompt;
+
+impl LogAbovePrompt {
+    fn install(printer: std::sync::mpsc::Sender<String>) -> Self {
+        if let Ok(mut p) = ABOVE_PROMPT.lock() {
+            *p = Some(printer);
+        }
+        Self
+    }
+}
+
+impl Drop for LogAbovePrompt {
+    fn drop(&mut self) {
+        if let Ok(mut p) = ABOVE_PROMPT.lock() {
+            *p = None;
+        }
+    }
+}
+
+/// Read lines with editing and history on a thread of their own. Each line read goes to
+/// `lines`; the next one is read with the prompt that `prompts` sends then, and `None` or a
+/// closed channel ends the reading, so the terminal is left as it was found.
 fn read_lines(
-    prompt: Arc<Mutex<String>>,
+    prompts: std::sync::mpsc::Receiver<Option<String>>,
     lines: mpsc::UnboundedSender<String>,
     printer: std::sync::mpsc::Sender<Printer>,
 ) {
-    let Ok(mut editor) = rustyline::DefaultEditor::new() else {
+    // A pasted line is sent as typed, newline and all, instead of waiting for Enter.
+    let config = rustyline::Config::builder().bracketed_paste(false).build();
+    let Ok(mut editor) = rustyline::DefaultEditor::with_config(config) else {
         return;
     };
     if let Ok(mut p) = editor.create_external_printer() {
+        // Between prompts the printer writes as it is given, so the line ends here.
         let _ = printer.send(Box::new(move |s| {
-            let _ = p.print(s);
+            let _ = p.print(format!("{s}\n"));
         }));
     }
     drop(printer);
-    loop {
-        let shown = prompt.lock().map(|p| p.clone()).unwrap_or_default();
-        match editor.readline(&shown) {
+    while let Ok(Some(prompt)) = prompts.recv() {
+        match editor.readline(&prompt) {
             Ok(line) => {
                 let _ = editor.add_history_entry(line.as_str());
                 if lines.send(line).is_err() {
                     return;
                 }
             }
-            Err(ReadlineError::Interrupted | ReadlineError::Eof) | Err(_) => return,
+            Err(_) => return,
         }
     }
 }
 
-/// Run the sandbox until the input ends, `/quit`, or Ctrl-C.
+/// Run the sandbox until the input ends, `:quit`, or Ctrl-C.
 ///
 /// With `onebot`, the bot talks to the simulator over OneBot v11 instead of mirai-api-http, as
 /// it would on NapCat: the same scripts, the same chat.
@@ -288,25 +380,28 @@ pub async fn run(scripts: HostOptions, onebot: bool) -> anyhow::Result<()> {
     }
 
     let mut who = Speaker::Friend(DEFAULT_FRIEND);
-    let shown_prompt = Arc::new(Mutex::new(sim.world(|w| prompt(w, who))));
     let (line_tx, mut lines) = mpsc::unbounded_channel();
+    let (prompt_tx, prompts) = std::sync::mpsc::channel();
     let (printer_tx, printer_rx) = std::sync::mpsc::channel();
-    let p = shown_prompt.clone();
-    std::thread::spawn(move || read_lines(p, line_tx, printer_tx));
-    let printer: Arc<Mutex<Printer>> = Arc::new(Mutex::new(
-        printer_rx
-            .recv_timeout(Duration::from_secs(1))
-            .unwrap_or_else(|_| Box::new(|s| println!("{s}"))),
-    ));
-    let say = {
-        let printer = printer.clone();
-        move |s: String| {
-            if let Ok(mut p) = printer.lock() {
-                p(s);
-            }
-        }
+    std::thread::Builder::new()
+        .name(PROMPT_THREAD.to_owned())
+        .spawn(move || read_lines(prompts, line_tx, printer_tx))?;
+    // The prompt's printer waits for the prompt's thread to take each line, and that thread
+    // waits for this task's next prompt: so what is shown goes through a thread of its own,
+    // and neither this task nor the one logging ever waits on the prompt.
+    let above_prompt = printer_rx.recv().ok();
+    // The log joins the chat when both are on the terminal.
+    let log_too = above_prompt.is_some() && std::io::stderr().is_terminal();
+    let mut print = above_prompt.unwrap_or_else(|| Box::new(|s| println!("{s}")));
+    let (say_tx, said) = std::sync::mpsc::channel::<String>();
+    let printing = std::thread::spawn(move || said.into_iter().for_each(&mut print));
+    let log_above_prompt = log_too.then(|| LogAbovePrompt::install(say_tx.clone()));
+    let _ = prompt_tx.send(Some(sim.world(|w| prompt(w, who))));
+    let say = move |s: String| {
+        let _ = say_tx.send(s);
     };
-    let replies = tokio::spawn(print_replies(sim.clone(), say.clone()));
+    let shown = Arc::new(AtomicUsize::new(0));
+    let replies = tokio::spawn(print_replies(sim.clone(), shown.clone(), say.clone()));
     loop {
         tokio::select! {
             () = super::shutdown_signal() => break,
@@ -315,38 +410,54 @@ pub async fn run(scripts: HostOptions, onebot: bool) -> anyhow::Result<()> {
                 if !act(&sim, &mut who, parse(&line), &say) {
                     break;
                 }
-                if let Ok(mut p) = shown_prompt.lock() {
-                    *p = sim.world(|w| prompt(w, who));
-                }
+                let _ = prompt_tx.send(Some(sim.world(|w| prompt(w, who))));
             }
         }
     }
-    // Let replies to the last lines arrive before leaving.
-    let before = sim.sent().len();
-    let _ =
-        sim.wait_for(Duration::from_millis(500), "last replies", |s| s.sent().len() > before).await;
+    let _ = prompt_tx.send(None);
+    // Let replies to the last lines arrive before leaving: until the bot has been quiet for a
+    // moment, a second at most (input from a pipe comes faster than the bot answers).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let before = sim.sent().len();
+        let more =
+            sim.wait_for(Duration::from_millis(200), "more replies", |s| s.sent().len() > before);
+        if more.await.is_err() || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+    }
     replies.abort();
+    let _ = replies.await;
+    print_new(&sim, &shown, &say);
+    // What is left to show is shown before the log goes back to standard error.
+    drop(log_above_prompt);
+    drop(say);
+    let _ = tokio::task::spawn_blocking(move || printing.join()).await;
     host.stop().await;
     adapter.shutdown().await;
     sim.shutdown().await;
     Ok(())
 }
 
-/// Print every message the bot sends, as it sends it.
-async fn print_replies(sim: Sim, say: impl Fn(String)) {
-    let mut shown = 0;
+/// Print every message the bot sends, as it sends it; `shown` counts those printed.
+async fn print_replies(sim: Sim, shown: Arc<AtomicUsize>, say: impl Fn(String)) {
     loop {
+        let from = shown.load(Ordering::Relaxed);
         let wait =
-            sim.wait_for(Duration::from_secs(3600), "a reply", |s| s.sent().len() > shown).await;
-        if wait.is_err() {
-            continue;
+            sim.wait_for(Duration::from_secs(3600), "a reply", |s| s.sent().len() > from).await;
+        if wait.is_ok() {
+            print_new(&sim, &shown, &say);
         }
-        let sent = sim.sent();
-        for m in &sent[shown..] {
-            say(sim.world(|w| describe(m, w)));
-        }
-        shown = sent.len();
     }
+}
+
+/// Print the messages the bot sent after the `shown` first ones.
+fn print_new(sim: &Sim, shown: &AtomicUsize, say: &dyn Fn(String)) {
+    let sent = sim.sent();
+    for m in sent.get(shown.load(Ordering::Relaxed)..).unwrap_or_default() {
+        say(sim.world(|w| describe(m, w)));
+    }
+    shown.store(sent.len(), Ordering::Relaxed);
 }
 
 #[cfg(test)]
