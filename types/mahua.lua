@@ -1305,136 +1305,136 @@ local msg = {}
 
 ---A chain from any mix of strings, elements and chains (none: an empty chain).
 ---@param ... string|table strings, message elements or chains, in order
----@return mahua.Chain # chain the joined chain
+---@return mahua.Chain chain the joined chain
 function msg.chain(...) end
 
 ---A text element.
 ---@param text string the text
----@return mahua.Chain # chain a chain of one Plain element
+---@return mahua.Chain chain a chain of one Plain element
 function msg.plain(text) end
 
 ---A mention of a group member (works in group messages only).
 ---@param qq integer the member's QQ number
----@return mahua.Chain # chain a chain of one At element
+---@return mahua.Chain chain a chain of one At element
 function msg.at(qq) end
 
 ---A mention of everyone in the group (needs the bot to be an administrator).
----@return mahua.Chain # chain a chain of one AtAll element
+---@return mahua.Chain chain a chain of one AtAll element
 function msg.atAll() end
 
 ---A QQ face, by id or by name.
 ---@param id_or_name integer|string the face id (e.g. 14) or its name (e.g. "微笑")
 ---@param super? boolean true for the animated "super" version
----@return mahua.Chain # chain a chain of one Face element
+---@return mahua.Chain chain a chain of one Face element
 function msg.face(id_or_name, super) end
 
 ---An image, from an uploaded image id, a URL, a path on the server or base64 data.
 ---@param source string|{imageId?: string, url?: string, path?: string, base64?: string, isEmoji?: boolean} an image id or URL, or a table naming the source
----@return mahua.Chain # chain a chain of one Image element
+---@return mahua.Chain chain a chain of one Image element
 function msg.image(source) end
 
 ---A flash image (the server currently sends it as an ordinary image).
 ---@param source string|{imageId?: string, url?: string, path?: string, base64?: string} an image id or URL, or a table naming the source
----@return mahua.Chain # chain a chain of one FlashImage element
+---@return mahua.Chain chain a chain of one FlashImage element
 function msg.flashImage(source) end
 
 ---A voice message (friends and groups only).
 ---@param source string|{voiceId?: string, url?: string, path?: string, base64?: string} a voice id or URL, or a table naming the source
----@return mahua.Chain # chain a chain of one Voice element
+---@return mahua.Chain chain a chain of one Voice element
 function msg.voice(source) end
 
 ---An XML service message.
 ---@param xml string the XML text
----@return mahua.Chain # chain a chain of one Xml element
+---@return mahua.Chain chain a chain of one Xml element
 function msg.xml(xml) end
 
 ---A JSON service message.
 ---@param json string|table the JSON text, or a table to encode
----@return mahua.Chain # chain a chain of one Json element
+---@return mahua.Chain chain a chain of one Json element
 function msg.json(json) end
 
 ---A LightApp message.
 ---@param content string the app's JSON content
----@return mahua.Chain # chain a chain of one App element
+---@return mahua.Chain chain a chain of one App element
 function msg.app(content) end
 
 ---A poke (戳一戳) message.
 ---@param name? string the poke's name ("ChuoYiChuo", "BiXin", "DianZan", "XinSui", "LiuLiuLiu", "FangDaZhao", …); "ChuoYiChuo" when left out
----@return mahua.Chain # chain a chain of one Poke element
+---@return mahua.Chain chain a chain of one Poke element
 function msg.poke(name) end
 
 ---A dice showing a value.
 ---@param value integer the face shown, 1 to 6
----@return mahua.Chain # chain a chain of one Dice element
+---@return mahua.Chain chain a chain of one Dice element
 function msg.dice(value) end
 
 ---A market face (only received; the server drops it on send).
 ---@param id integer the market face id
 ---@param name string its name
----@return mahua.Chain # chain a chain of one MarketFace element
+---@return mahua.Chain chain a chain of one MarketFace element
 function msg.marketFace(id, name) end
 
 ---A music share card.
 ---@param share {kind: string, title: string, summary?: string, jumpUrl: string, pictureUrl: string, musicUrl: string, brief?: string} kind is NeteaseCloudMusic, QQMusic, MiguMusic, KugouMusic or KuwoMusic; summary defaults to "", brief to the title
----@return mahua.Chain # chain a chain of one MusicShare element
+---@return mahua.Chain chain a chain of one MusicShare element
 function msg.musicShare(share) end
 
 ---A forwarded conversation (合并转发).
 ---@param nodes table[] the messages: each {senderId=, senderName=, messageChain=, time=?}, {messageId=}, {messageRef={messageId=, target=}}, or a message event
 ---@param display? {title?: string, brief?: string, source?: string, preview?: string[], summary?: string} how the card looks
----@return mahua.Chain # chain a chain of one Forward element
+---@return mahua.Chain chain a chain of one Forward element
 function msg.forward(nodes, display) end
 
 ---A group file (only received; send files with mirai.file_upload).
 ---@param id string the file id
 ---@param name string the file name
 ---@param size integer its size in bytes
----@return mahua.Chain # chain a chain of one File element
+---@return mahua.Chain chain a chain of one File element
 function msg.file(id, name, size) end
 
 ---A message written in mirai code, e.g. "[mirai:at:123] hi".
 ---@param code string the mirai code
----@return mahua.Chain # chain a chain of one MiraiCode element
+---@return mahua.Chain chain a chain of one MiraiCode element
 function msg.miraiCode(code) end
 
 ---A short video (friends and groups only).
 ---@param video {videoId: string, fileMd5: string, fileSize: integer, fileFormat: string, filename: string, videoUrl?: string, thumbnailUrl?: string} the video; with both URLs the server downloads and uploads it
----@return mahua.Chain # chain a chain of one ShortVideo element
+---@return mahua.Chain chain a chain of one ShortVideo element
 function msg.shortVideo(video) end
 
 ---The text of all Plain elements of a chain, joined.
 ---@param chain table|string a chain, an element, a string or a message event
----@return string # text the text
+---@return string text the text
 function msg.text(chain) end
 
 ---The first element of a type in a chain.
 ---@param chain table a chain, an element or a message event
 ---@param type string the element type, e.g. "Image"
----@return table? # element the element, or nil when there is none
+---@return table? element the element, or nil when there is none
 function msg.find(chain, type) end
 
 ---Whether a chain has an element of a type.
 ---@param chain table a chain, an element or a message event
 ---@param type string the element type, e.g. "Image"
----@return boolean # found true if there is one
+---@return boolean found true if there is one
 function msg.has(chain, type) end
 
 ---Whether a chain mentions someone: an At of them, or AtAll.
 ---@param chain table a chain, an element or a message event
 ---@param qq integer the QQ number (e.g. the bot's own)
----@return boolean # mentioned true if they are mentioned
+---@return boolean mentioned true if they are mentioned
 function msg.mentions(chain, qq) end
 
 ---Answer a message in the same conversation (friend, group, temp session, …); same as ev:reply(chain).
 ---@param ev table the message event
 ---@param chain table|string what to send: a string, an element or a chain
----@return integer # messageId the id of the message sent
+---@return integer messageId the id of the message sent
 function msg.reply(ev, chain) end
 
 ---Answer a message in the same conversation, quoting it; same as ev:quote(chain).
 ---@param ev table the message event
 ---@param chain table|string what to send: a string, an element or a chain
----@return integer # messageId the id of the message sent
+---@return integer messageId the id of the message sent
 function msg.quote(ev, chain) end
 
 -- Module `cmd`
@@ -1445,23 +1445,23 @@ local cmd = {}
 
 ---Handle a message event as a command; done for every message once a command is registered.
 ---@param ev table the message event
----@return boolean # handled true if the message was a command (run, refused or answered with usage)
+---@return boolean handled true if the message was a command (run, refused or answered with usage)
 function cmd.handle(ev) end
 
 ---Register a command: its name and parameters, the function that runs it, and options.
 ---@param spec string the name and parameters, e.g. "/roll <sides:int> [times:int=1]" (types: int, number, string, qq, rest)
 ---@param fn fun(ev: table, args: table): any runs the command with the parsed arguments by name; a value it returns is sent as the reply
 ---@param opts? {aliases?: string[], permission?: "MEMBER"|"ADMINISTRATOR"|"OWNER", cooldown?: number, scope?: "group"|"friend"|"all", description?: string} aliases, the group permission needed, seconds between uses per user, where it works ("friend" = private chats), a line for /help
----@return table # command the registered command: name, usage, aliases, permission, cooldown
+---@return table command the registered command: name, usage, aliases, permission, cooldown
 function cmd.register(spec, fn, opts) end
 
 ---Remove a registered command and its aliases.
 ---@param name string the command's name, with or without its prefix
----@return boolean # removed true if there was such a command
+---@return boolean removed true if there was such a command
 function cmd.remove(name) end
 
 ---Set the prefixes a command may start with (default {"/"}); "" allows bare names.
 ---@param list string[] the prefixes, e.g. {"/", "!", "！"}
----@return string[] # prefixes the prefixes now in use
+---@return string[] prefixes the prefixes now in use
 function cmd.setPrefixes(list) end
 
