@@ -127,6 +127,7 @@ const MESSAGE_METHODS: &[(&str, &str)] = &[
     ("quote", "answer in the same conversation, quoting this message; returns the new message id; as `msg.quote(ev, chain)`"),
 ];
 
+/// The [`MESSAGE_METHODS`] as fields of a message class.
 fn message_methods(out: &mut String) {
     for (method, doc) in MESSAGE_METHODS {
         let _ =
@@ -397,19 +398,16 @@ pub fn render_files(schema: &Schema, lib: &Stdlib) -> Vec<(&'static str, String)
 #[must_use]
 pub fn render(schema: &Schema, lib: &Stdlib) -> String {
     let mut out = String::new();
-    out.push_str("---@meta\n");
-    out.push_str(
-        "-- Type annotations for mahua scripts, for Lua language servers that read LuaLS\n",
+    let _ = write!(
+        out,
+        "---@meta\n\
+         -- Type annotations for mahua scripts, for Lua language servers that read LuaLS\n\
+         -- annotations (LuaLS, EmmyLua).\n\
+         {GENERATED}\
+         -- Add this folder to `workspace.library` (the repository's `.luarc.json` does).\n\
+         -- `bot`, `mirai`, `log` and `json` are globals; `require(\"store\")` and the other\n\
+         -- modules are typed through this folder's `store.lua`, `msg.lua`, ….\n\n"
     );
-    out.push_str("-- annotations (LuaLS, EmmyLua).\n");
-    out.push_str(GENERATED);
-    out.push_str(
-        "-- Add this folder to `workspace.library` (the repository's `.luarc.json` does).\n",
-    );
-    out.push_str(
-        "-- `bot`, `mirai`, `log` and `json` are globals; `require(\"store\")` and the other\n",
-    );
-    out.push_str("-- modules are typed through this folder's `store.lua`, `msg.lua`, ….\n\n");
     contacts(&mut out, schema);
     elements(&mut out, schema);
     events(&mut out, schema);
