@@ -134,6 +134,8 @@ local function parse_spec(spec)
 end
 
 -- The arguments of a command line after the name: tokens with their start, or nil and why.
+---@return {text: string, start: integer}[]?
+---@return string?
 local function tokenize(line)
   local tokens, i, n = {}, 1, #line
   while true do
@@ -187,7 +189,8 @@ local function parse_args(command, line)
       t = t + 1
     end
   end
-  if t <= #tokens then return nil, ("too many arguments (from %q on)"):format(tokens[t].text) end
+  local extra = tokens[t]
+  if extra then return nil, ("too many arguments (from %q on)"):format(extra.text) end
   return args
 end
 
@@ -247,7 +250,7 @@ function M.handle(ev)
   if type(ev) ~= "table" or not SCOPES.all[ev.type] then return false end
   local line = line_of(ev.messageChain)
   local word, after = line:match("^%s*(%S+)(.*)$")
-  if not word then return false end
+  if not word or not after then return false end
   local p = prefix_of(word)
   if not p then return false end
   local name = word:sub(#p + 1)

@@ -437,11 +437,11 @@ function M.text(chain)
   return concat(parts)
 end
 
--- The first element of `type` in a list of elements.
-local function first_of(list, type)
+-- The first element of type `ty` in a list of elements.
+local function first_of(list, ty)
   for i = 1, #list do
     local e = list[i]
-    if is_element(e) and e.type == type then return e end
+    if is_element(e) and e.type == ty then return e end
   end
   return nil
 end
@@ -450,6 +450,7 @@ end
 ---@param chain table a chain, an element or a message event
 ---@param type string the element type, e.g. "Image"
 ---@return table? element the element, or nil when there is none
+---@diagnostic disable-next-line: redefined-local
 function M.find(chain, type)
   need_str("find", "type", type)
   return first_of(elements("find", chain), type)
@@ -459,6 +460,7 @@ end
 ---@param chain table a chain, an element or a message event
 ---@param type string the element type, e.g. "Image"
 ---@return boolean found true if there is one
+---@diagnostic disable-next-line: redefined-local
 function M.has(chain, type)
   need_str("has", "type", type)
   return first_of(elements("has", chain), type) ~= nil
@@ -494,11 +496,12 @@ local ROUTES = {
 }
 
 local function send(fn, ev, chain, quote)
-  if type(ev) ~= "table" or not ROUTES[ev.type] then
+  local route = type(ev) == "table" and ROUTES[ev.type] or nil
+  if not route then
     local what = type(ev) == "table" and ev.type and ("a " .. tostring(ev.type)) or describe(ev)
     error(("msg.%s: ev must be a message event, got %s"):format(fn, what), 3)
   end
-  local f, a, b = ROUTES[ev.type](ev)
+  local f, a, b = route(ev)
   if b ~= nil then
     if quote ~= nil then return f(a, b, chain, quote) end
     return f(a, b, chain)

@@ -1,10 +1,14 @@
-//! `types/mahua.lua`: a LuaLS meta file for every event, element, contact and module.
+//! `types/`: LuaLS/EmmyLua meta files. `mahua.lua` declares every event, element, contact and
+//! module; one small file per module (`store.lua`, `msg.lua`, …, each `---@meta <name>`) returns
+//! that module's class, so `require("store")` is typed without a `---@type` line.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use super::modules::{self, PerEvent};
 use super::schema::{Field, Schema};
-use super::stdlib::{Source, Stdlib};
+use super::stdlib::{Source, Stdlib, STDLIB_MODULES};
+use super::TYPES_DIR;
 use crate::protocol::commands::{Command, Fill, LuaArg, Reply, ValueType, COMMANDS};
 use crate::protocol::event::MESSAGE_TYPES;
 
@@ -15,7 +19,8 @@ pub fn element_class(ty: &str) -> String {
 }
 
 /// The LuaLS type of a schema type text.
-pub(super) fn lua_type(ty: &str) -> String {
+#[must_use]
+pub fn lua_type(ty: &str) -> String {
     if let Some(inner) = ty.strip_suffix('?') {
         let t = lua_type(inner);
         return if t.contains(' ') || t.contains('|') {
@@ -112,7 +117,22 @@ fn class(out: &mut String, name: &str, doc: &str, fields: &[Field], type_field: 
         let opt = if f.optional && !f.ty.ends_with('?') { "?" } else { "" };
         let _ = writeln!(out, "---@field {}{opt} {}", f.name, lua_type(&f.ty));
     }
-    out.push('\n');
+}
+
+/// The methods mahua gives every message event a script receives (the stdlib's `Event`
+/// metatable): (method, what it does). They are `---@field`s whose `self` is any `Message`, so
+/// `ev:reply(…)` also checks where `ev` is the `Message` union (`bot.on("Message", …)`).
+const MESSAGE_METHODS: &[(&str, &str)] = &[
+    ("reply", "answer in the same conversation (friend chat, group, temp session, …); returns the new message id; as `msg.reply(ev, chain)`"),
+    ("quote", "answer in the same conversation, quoting this message; returns the new message id; as `msg.quote(ev, chain)`"),
+];
+
+/// The [`MESSAGE_METHODS`] as fields of a message class.
+fn message_methods(out: &mut String) {
+    for (method, doc) in MESSAGE_METHODS {
+        let _ =
+            writeln!(out, "---@field {method} fun(self: Message, chain: ChainArg): integer {doc}");
+    }
 }
 
 fn contacts(out: &mut String, schema: &Schema) {
@@ -121,6 +141,7 @@ fn contacts(out: &mut String, schema: &Schema) {
     out.push_str("---@alias Permission \"OWNER\"|\"ADMINISTRATOR\"|\"MEMBER\"\n\n");
     for s in &schema.contacts {
         class(out, &s.name, &format!("A {} as the server sends it.", s.name), &s.fields, None);
+        out.push('\n');
     }
     doc_line(out, "The subject of a nudge: a friend, group or stranger, with its `kind`.");
     out.push_str("---@class Contact\n---@field kind \"Friend\"|\"Group\"|\"Stranger\"\n---@field id integer\n---@field [string] any\n\n");
@@ -131,6 +152,7 @@ fn elements(out: &mut String, schema: &Schema) {
     for e in &schema.elements {
         for n in &e.nested {
             class(out, &n.name, &format!("Part of a {} element.", e.shape.name), &n.fields, None);
+            out.push('\n');
         }
         let dir = match (e.received, e.sent) {
             (true, true) => "received and sent",
@@ -140,6 +162,7 @@ fn elements(out: &mut String, schema: &Schema) {
         };
         let doc = format!("A `{}` message element ({dir}).", e.shape.name);
         class(out, &element_class(&e.shape.name), &doc, &e.shape.fields, Some(&e.shape.name));
+        out.push('\n');
     }
     let all: Vec<String> = schema.elements.iter().map(|e| element_class(&e.shape.name)).collect();
     doc_line(out, "One element of a message chain.");
@@ -149,6 +172,8 @@ fn elements(out: &mut String, schema: &Schema) {
         "What a chain argument takes: a string, one element, or a list of elements and strings.",
     );
     out.push_str("---@alias ChainArg string|MessageElement|(string|MessageElement)[]\n\n");
+    doc_line(out, "What the `msg` builders return: a list of elements that joins with `..` to strings, elements and chains on either side.");
+    out.push_str("---@class mahua.Chain\n---@field [integer] MessageElement\n---@operator concat(ChainArg): mahua.Chain\n\n");
     doc_line(out, "A file for an upload: a name in the script's data folder, `{path = …}`, `{bytes = …, name = …}` or `{url = …}`.");
     out.push_str("---@alias FileArg LocalFileArg|{url: string}\n\n");
     doc_line(out, "A file the script holds: a name in its data folder, `{path = …}` or `{bytes = …, name = …}`.");
@@ -158,8 +183,13 @@ fn elements(out: &mut String, schema: &Schema) {
 fn events(out: &mut String, schema: &Schema) {
     out.push_str("-- Events\n\n");
     for s in &schema.events {
-        let what = if MESSAGE_TYPES.contains(&s.name.as_str()) { "message" } else { "event" };
+        let message = MESSAGE_TYPES.contains(&s.name.as_str());
+        let what = if message { "message" } else { "event" };
         class(out, &s.name, &format!("The `{}` {what}.", s.name), &s.fields, Some(&s.name));
+        if message {
+            message_methods(out);
+        }
+        out.push('\n');
     }
     doc_line(out, "Any kind of message (`bot.on(\"Message\", …)`).");
     let _ = writeln!(out, "---@alias Message {}\n", MESSAGE_TYPES.join("|"));
@@ -310,8 +340,9 @@ fn stdlib(out: &mut String, lib: &Stdlib) {
             for p in &f.params {
                 param_line(out, &p.name, p.optional, &p.ty, &p.doc);
             }
+            // The stdlib writes `---@return type name description`, as LuaLS reads it.
             for r in &f.returns {
-                let _ = writeln!(out, "---@return {} # {}", r.ty, r.doc);
+                let _ = writeln!(out, "---@return {} {}", r.ty, r.doc);
             }
             let names: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
             let _ = writeln!(out, "function {}.{}({}) end\n", m.name, f.name, names.join(", "));
@@ -319,18 +350,64 @@ fn stdlib(out: &mut String, lib: &Stdlib) {
     }
 }
 
-/// Render the meta file from the command table, the schema, the module spec and the stdlib.
+/// The file of `types/` that declares everything.
+pub const MAIN_FILE: &str = "mahua.lua";
+
+/// The line every generated file carries.
+const GENERATED: &str =
+    "-- Generated by `MAHUA_UPDATE_DOCS=1 cargo test --test docs`; do not edit.\n";
+
+/// Every module a script can `require`, in the order the docs show them.
+fn module_names() -> impl Iterator<Item = &'static str> {
+    let hand = modules::MODULES.iter().map(|m| m.name).filter(|&n| n != "bot");
+    ["bot", "mirai"].into_iter().chain(hand).chain(STDLIB_MODULES.iter().copied())
+}
+
+/// The paths of the annotation files relative to the repository root: [`MAIN_FILE`] first,
+/// then one per module (`types/store.lua`, …).
+#[must_use]
+pub fn paths() -> &'static [String] {
+    static PATHS: OnceLock<Vec<String>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        let modules = module_names().map(|n| format!("{TYPES_DIR}/{n}.lua"));
+        std::iter::once(format!("{TYPES_DIR}/{MAIN_FILE}")).chain(modules).collect()
+    })
+}
+
+/// `types/<name>.lua`: what `require("<name>")` gives, named by `---@meta <name>` (and by the
+/// file name, for servers that map `require` to files), so no `---@type` line is needed.
+fn module_file(name: &str) -> String {
+    format!(
+        "---@meta {name}\n\
+         -- `require(\"{name}\")` in a mahua script: the module `mahua.{name}`, declared in {MAIN_FILE}.\n\
+         {GENERATED}\n\
+         ---@type mahua.{name}\n\
+         local {name}\n\n\
+         return {name}\n"
+    )
+}
+
+/// Every annotation file as (path from [`paths`], contents).
+#[must_use]
+pub fn render_files(schema: &Schema, lib: &Stdlib) -> Vec<(&'static str, String)> {
+    let texts = std::iter::once(render(schema, lib)).chain(module_names().map(module_file));
+    paths().iter().map(String::as_str).zip(texts).collect()
+}
+
+/// Render the main meta file from the command table, the schema, the module spec and the stdlib.
 #[must_use]
 pub fn render(schema: &Schema, lib: &Stdlib) -> String {
     let mut out = String::new();
-    out.push_str("---@meta\n");
-    out.push_str("-- Type annotations for mahua scripts, for the Lua language server (LuaLS).\n");
-    out.push_str("-- Generated by `MAHUA_UPDATE_DOCS=1 cargo test --test docs`; do not edit.\n");
-    out.push_str(
-        "-- Add this folder to `Lua.workspace.library`. `bot`, `mirai`, `log` and `json`\n",
+    let _ = write!(
+        out,
+        "---@meta\n\
+         -- Type annotations for mahua scripts, for Lua language servers that read LuaLS\n\
+         -- annotations (LuaLS, EmmyLua).\n\
+         {GENERATED}\
+         -- Add this folder to `workspace.library` (the repository's `.luarc.json` does).\n\
+         -- `bot`, `mirai`, `log` and `json` are globals; `require(\"store\")` and the other\n\
+         -- modules are typed through this folder's `store.lua`, `msg.lua`, ….\n\n"
     );
-    out.push_str("-- are globals; for the others write `---@type mahua.store` above\n");
-    out.push_str("-- `local store = require(\"store\")` (likewise `mahua.http`, `mahua.msg`, `mahua.cmd`).\n\n");
     contacts(&mut out, schema);
     elements(&mut out, schema);
     events(&mut out, schema);

@@ -1,6 +1,7 @@
 //! Generated documentation: the scripting reference (`docs/scripting.md`) and the LuaLS
-//! annotations (`types/mahua.lua`), both made from the command table, the event schema,
-//! the hand-kept module spec and the stdlib's doc blocks, so they cannot drift from the code.
+//! annotations (`types/mahua.lua`, and one file per module for `require`), all made from the
+//! command table, the event schema, the hand-kept module spec and the stdlib's doc blocks, so
+//! they cannot drift from the code.
 
 pub mod annotations;
 pub mod modules;
@@ -16,7 +17,10 @@ pub use stdlib::Stdlib;
 /// Where the reference lives, relative to the repository root.
 pub const REFERENCE_PATH: &str = "docs/scripting.md";
 
-/// Where the annotations live, relative to the repository root.
+/// The folder of the annotation files, relative to the repository root.
+pub const TYPES_DIR: &str = "types";
+
+/// Where the main annotation file lives, relative to the repository root.
 pub const ANNOTATIONS_PATH: &str = "types/mahua.lua";
 
 /// The repository root this crate was built from (its stdlib is read from there).
@@ -51,11 +55,12 @@ pub fn annotations() -> String {
 
 /// Every generated file under `root`: (path relative to `root`, contents).
 #[must_use]
-pub fn generated(root: &Path) -> [(&'static str, String); 2] {
-    [(REFERENCE_PATH, reference_at(root)), (ANNOTATIONS_PATH, annotations_at(root))]
+pub fn generated(root: &Path) -> Vec<(&'static str, String)> {
+    let types = annotations::render_files(&Schema::embedded(), &Stdlib::load(root));
+    std::iter::once((REFERENCE_PATH, reference_at(root))).chain(types).collect()
 }
 
-/// Write both generated files under `root`, making their folders as needed.
+/// Write every generated file under `root`, making their folders as needed.
 pub fn write_all(root: &Path) -> std::io::Result<()> {
     for (rel, text) in generated(root) {
         let path = root.join(rel);
