@@ -171,6 +171,14 @@ fn mahua_init_makes_a_bot_folder_whose_tests_pass() {
     ] {
         assert!(bot.join(f).is_file(), "{f} was written");
     }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for e in std::fs::read_dir(root.join("types")).expect("types").filter_map(Result::ok) {
+        let rel = format!("types/{}", e.file_name().to_string_lossy());
+        assert!(
+            mahua::cli::init::FILES.iter().any(|(f, _)| *f == rel),
+            "mahua init writes {rel} too (add it to src/cli/init.rs)"
+        );
+    }
     let (ok, out) = mahua_test(&bot, &[]);
     assert!(ok, "{out}");
     assert!(out.trim_end().ends_with("3 passed, 0 failed"), "{out}");

@@ -5,13 +5,24 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 
-/// Every file of a new bot folder: (path inside it, contents).
-const FILES: &[(&str, &str)] = &[
+/// Every file of a new bot folder: (path inside it, contents). The editor's files are the
+/// repository's own, so a new bot gets exactly what `tools/lua-check` checked.
+pub const FILES: &[(&str, &str)] = &[
     ("mahua.toml", include_str!("../../mahua.toml")),
     ("scripts/hello.lua", include_str!("../../templates/init/scripts/hello.lua")),
     ("tests/hello_test.lua", include_str!("../../templates/init/tests/hello_test.lua")),
-    (".luarc.json", include_str!("../../templates/init/luarc.json")),
+    (".luarc.json", include_str!("../../.luarc.json")),
     ("types/mahua.lua", include_str!("../../types/mahua.lua")),
+    ("types/bot.lua", include_str!("../../types/bot.lua")),
+    ("types/cmd.lua", include_str!("../../types/cmd.lua")),
+    ("types/http.lua", include_str!("../../types/http.lua")),
+    ("types/json.lua", include_str!("../../types/json.lua")),
+    ("types/log.lua", include_str!("../../types/log.lua")),
+    ("types/mirai.lua", include_str!("../../types/mirai.lua")),
+    ("types/msg.lua", include_str!("../../types/msg.lua")),
+    ("types/onebot.lua", include_str!("../../types/onebot.lua")),
+    ("types/store.lua", include_str!("../../types/store.lua")),
+    ("types/test.lua", include_str!("../../types/test.lua")),
 ];
 
 /// Write a new bot folder at `dir`; an existing file is never overwritten.

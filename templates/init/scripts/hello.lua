@@ -3,8 +3,14 @@
 
 local msg = require("msg")
 
-bot.on("Message", function(ev)
-  if msg.text(ev.messageChain) == "hello" and ev.reply then
-    ev:reply("Hello, " .. (ev.sender.nickname or ev.sender.memberName or "friend") .. "!")
+bot.on("FriendMessage", function(ev)
+  if msg.text(ev.messageChain) == "hello" then
+    ev:reply("Hello, " .. ev.sender.nickname .. "!")
+  end
+end)
+
+bot.on("GroupMessage", function(ev)
+  if msg.text(ev.messageChain) == "hello" then
+    ev:reply("Hello, " .. ev.sender.memberName .. "!")
   end
 end)
