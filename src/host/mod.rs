@@ -356,7 +356,8 @@ impl Host {
         let mut via_lib = BTreeSet::new();
         for p in paths {
             let p = canonical(p);
-            if p.parent() == Some(dir.as_path()) {
+            let chosen = |n: &String| self.opts.only.as_ref().map_or(true, |only| only.contains(n));
+            if p.parent() == Some(dir.as_path()) && chosen(&script_name(&p)) {
                 direct.insert(script_name(&p));
             } else if let Ok(rel) = p.strip_prefix(&lib) {
                 for (name, s) in &self.scripts {
